@@ -51,6 +51,21 @@ type Env struct {
 	// SelfPID is the collector's own pid. The shared filter already drops it
 	// in the kernel; user-space discovery (e.g. scanning /proc) skips it too.
 	SelfPID int
+	// RingBufferSize is the configured size in bytes of each probe's ring
+	// buffer (a power of two and a multiple of the page size): set it as
+	// the MaxEntries of the probe's BPF_MAP_TYPE_RINGBUF spec before loading.
+	// Zero means keep the size compiled into the object.
+	RingBufferSize uint32
+	// PollInterval is how often a probe's ring reader drains its ring when
+	// no wakeup came (see internal/ringreader). Zero means its default.
+	PollInterval time.Duration
+}
+
+// ReadCounter is implemented by a Sink that counts the events read from
+// the kernel (the otelcol_ebpf_events_total metric). internal/ringreader
+// calls it for every record it reads.
+type ReadCounter interface {
+	CountRead(probe string, n int64)
 }
 
 // Clock converts a kernel CLOCK_MONOTONIC timestamp (bpf_ktime_get_ns) to

@@ -1,0 +1,396 @@
+package httpparse
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-trace/otelcol-trace/processor/httpparse/internal/h1"
+)
+
+const redacted = "[REDACTED]"
+
+// knownMethod reports whether m is one of the methods semconv names.
+func knownMethod(m []byte) bool {
+	switch string(m) {
+	case "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE", "QUERY":
+		return true
+	}
+	return false
+}
+
+// view is what filters and the record need from one exchange.
+type view struct {
+	method     string
+	scheme     string
+	host       string
+	port       int64
+	path       string
+	query      string
+	hostHeader string
+	status     int
+}
+
+func (p *httpParseProcessor) view(ex *h1.Exchange, cs *connState) view {
+	v := view{method: string(ex.Req.Method), scheme: "http"}
+	if cs.tls {
+		v.scheme = "https"
+	}
+	target := string(ex.Req.Target)
+	switch {
+	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://"):
+		// absolute-form (proxies)
+		rest := target[strings.Index(target, "://")+3:]
+		v.scheme = target[:strings.Index(target, "://")]
+		slash := strings.IndexByte(rest, '/')
+		if slash < 0 {
+			v.hostHeader, target = rest, "/"
+		} else {
+			v.hostHeader, target = rest[:slash], rest[slash:]
+		}
+	case v.method == "CONNECT":
+		v.hostHeader, target = target, ""
+	}
+	if i := strings.IndexByte(target, '?'); i >= 0 {
+		v.path, v.query = target[:i], target[i+1:]
+	} else {
+		v.path = target
+	}
+	if v.hostHeader == "" {
+		v.hostHeader = string(ex.Req.Host)
+	}
+	if v.hostHeader != "" {
+		if h, port, err := net.SplitHostPort(v.hostHeader); err == nil {
+			v.host = h
+			v.port, _ = strconv.ParseInt(port, 10, 64)
+		} else {
+			v.host = strings.Trim(v.hostHeader, "[]")
+		}
+	}
+	if v.host == "" || v.port == 0 {
+		addrKey, portKey := attrPeerAddress, attrPeerPort
+		if cs.role == "server" || (cs.role == "" && !p.reqTransmit(cs)) {
+			addrKey, portKey = attrLocalAddress, attrLocalPort
+		}
+		if v.host == "" {
+			if a, ok := cs.attrs.Get(addrKey); ok {
+				v.host = a.Str()
+			}
+		}
+		if v.port == 0 && v.hostHeader == "" {
+			if a, ok := cs.attrs.Get(portKey); ok {
+				v.port = a.Int()
+			}
+		}
+	}
+	if v.port == 0 {
+		v.port = 80
+		if v.scheme == "https" {
+			v.port = 443
+		}
+	}
+	if ex.HasResp {
+		v.status = ex.Resp.StatusCode
+	}
+	return v
+}
+
+func (p *httpParseProcessor) reqTransmit(cs *connState) bool {
+	t, _ := cs.eng.RequestDirection()
+	return t
+}
+
+// emit builds the records of the completed exchanges (filters applied) and
+// returns the exchanges to the pool.
+func (p *httpParseProcessor) emit(done []completed, c *counts) plog.Logs {
+	out := plog.NewLogs()
+	if len(done) == 0 {
+		return out
+	}
+	now := pcommon.NewTimestampFromTime(p.now())
+	scopes := map[string]plog.LogRecordSlice{}
+	for _, d := range done {
+		ex, cs := d.ex, d.cs
+		v := p.view(ex, cs)
+		if !p.filter.keep(&v) {
+			c.filtered++
+			p.pool.Put(ex)
+			continue
+		}
+		lrs, ok := scopes[cs.resKey]
+		if !ok {
+			rl := out.ResourceLogs().AppendEmpty()
+			cs.resource.CopyTo(rl.Resource())
+			sl := rl.ScopeLogs().AppendEmpty()
+			sl.Scope().SetName(scopeName)
+			lrs = sl.LogRecords()
+			scopes[cs.resKey] = lrs
+		}
+		p.fillRecord(lrs.AppendEmpty(), ex, cs, &v, now)
+		if ex.Incomplete {
+			c.incomplete++
+		} else {
+			c.complete++
+		}
+		p.pool.Put(ex)
+	}
+	return out
+}
+
+func seconds(ns int64) float64 { return float64(ns) / 1e9 }
+
+func (p *httpParseProcessor) fillRecord(lr plog.LogRecord, ex *h1.Exchange, cs *connState, v *view, now pcommon.Timestamp) {
+	lr.SetEventName(exchangeEventName)
+	lr.SetTimestamp(pcommon.Timestamp(ex.Req.Start))
+	lr.SetObservedTimestamp(now)
+	lr.SetSeverityNumber(plog.SeverityNumberInfo)
+	lr.SetSeverityText("INFO")
+	if v.status >= 500 {
+		lr.SetSeverityNumber(plog.SeverityNumberWarn)
+		lr.SetSeverityText("WARN")
+	}
+	a := lr.Attributes()
+	a.EnsureCapacity(cs.attrs.Len() + 24)
+	cs.attrs.CopyTo(a)
+	if _, ok := a.Get(attrConnRole); !ok {
+		if t, known := cs.eng.RequestDirection(); known {
+			if t {
+				a.PutStr(attrConnRole, "client")
+			} else {
+				a.PutStr(attrConnRole, "server")
+			}
+		}
+	}
+	if knownMethod(ex.Req.Method) {
+		a.PutStr("http.request.method", v.method)
+	} else {
+		a.PutStr("http.request.method", "_OTHER")
+		a.PutStr("http.request.method_original", v.method)
+	}
+	a.PutStr("url.scheme", v.scheme)
+	a.PutStr("url.path", v.path)
+	if v.query != "" {
+		a.PutStr("url.query", v.query)
+	}
+	if v.host != "" {
+		a.PutStr("server.address", v.host)
+		full := v.scheme + "://" + v.hostHeader
+		if v.hostHeader == "" {
+			full = v.scheme + "://" + net.JoinHostPort(v.host, strconv.FormatInt(v.port, 10))
+			if (v.scheme == "http" && v.port == 80) || (v.scheme == "https" && v.port == 443) {
+				full = v.scheme + "://" + v.host
+			}
+		}
+		full += v.path
+		if v.query != "" {
+			full += "?" + v.query
+		}
+		a.PutStr("url.full", full)
+	}
+	a.PutInt("server.port", v.port)
+	a.PutStr("network.protocol.version", strings.TrimPrefix(string(ex.Req.Proto), "HTTP/"))
+	if len(ex.Req.UserAgent) > 0 {
+		a.PutStr("user_agent.original", string(ex.Req.UserAgent))
+	}
+	p.putHeaders(a, "http.request.header.", &ex.Req)
+	a.PutInt("http.request.body.size", ex.Req.BodySize)
+	p.putBody(a, "http.request.body.", &ex.Req)
+	if ex.HasResp {
+		a.PutInt("http.response.status_code", int64(ex.Resp.StatusCode))
+		p.putHeaders(a, "http.response.header.", &ex.Resp)
+		a.PutInt("http.response.body.size", ex.Resp.BodySize)
+		if !ex.IsSSE {
+			p.putBody(a, "http.response.body.", &ex.Resp)
+		} else if ex.Resp.BodyTruncated && ex.Resp.BodySize > int64(len(ex.Resp.Body)) {
+			a.PutBool("http.response.body.truncated", true)
+		}
+		a.PutDouble("http.exchange.duration", seconds(ex.Resp.End-ex.Req.Start))
+		a.PutDouble("http.exchange.time_to_first_byte", seconds(ex.Resp.Start-ex.Req.Start))
+	} else if ex.Req.End > ex.Req.Start {
+		a.PutDouble("http.exchange.duration", seconds(ex.Req.End-ex.Req.Start))
+	}
+	if ex.Informational > 0 {
+		a.PutInt("http.response.informational_count", int64(ex.Informational))
+	}
+	if ex.Incomplete {
+		a.PutBool("http.exchange.incomplete", true)
+	}
+	if ex.Gap {
+		a.PutBool("http.exchange.gap", true)
+	}
+	if ex.IsSSE {
+		p.putSSE(a, ex)
+	}
+}
+
+// putHeaders emits header fields (lower-case keys, redacted), or only the
+// trace context ones when CaptureHeaders is off.
+func (p *httpParseProcessor) putHeaders(a pcommon.Map, prefix string, m *h1.Message) {
+	for _, h := range m.Headers {
+		name := strings.ToLower(string(h.Name))
+		if !p.cfg.CaptureHeaders && name != "traceparent" && name != "tracestate" {
+			continue
+		}
+		key := prefix + name
+		var s pcommon.Slice
+		if old, ok := a.Get(key); ok && old.Type() == pcommon.ValueTypeSlice {
+			s = old.Slice()
+		} else {
+			s = a.PutEmptySlice(key)
+		}
+		if p.redactor.header(name) {
+			s.AppendEmpty().SetStr(redacted)
+		} else {
+			s.AppendEmpty().SetStr(string(h.Value))
+		}
+	}
+}
+
+// putBody emits the captured body when it is text, decoded and redacted.
+func (p *httpParseProcessor) putBody(a pcommon.Map, prefix string, m *h1.Message) {
+	if len(m.Body) == 0 || p.cfg.MaxBodyBytes == 0 {
+		if m.BodyTruncated {
+			a.PutBool(prefix+"truncated", true)
+		}
+		return
+	}
+	body := m.Body
+	truncated := m.BodyTruncated
+	if enc := strings.ToLower(strings.TrimSpace(string(m.ContentEncoding))); enc != "" && enc != "identity" {
+		if !p.cfg.DecodeContentEncoding {
+			a.PutBool(prefix+"truncated", truncated)
+			return
+		}
+		dec, cut, ok := decodeBody(enc, body, p.cfg.MaxBodyBytes)
+		if !ok {
+			if truncated {
+				a.PutBool(prefix+"truncated", true)
+			}
+			return
+		}
+		body, truncated = dec, truncated || cut
+	}
+	if !isText(m.ContentType, body) {
+		if truncated {
+			a.PutBool(prefix+"truncated", true)
+		}
+		return
+	}
+	if truncated {
+		// do not show a broken UTF-8 sequence at the cut
+		for len(body) > 0 && !utf8.Valid(body[max(0, len(body)-3):]) {
+			body = body[:len(body)-1]
+		}
+	}
+	a.PutStr(prefix+"content", p.redactor.body(m.ContentType, string(body)))
+	if truncated {
+		a.PutBool(prefix+"truncated", true)
+	}
+}
+
+// decodeBody decodes a gzip or deflate body (possibly cut) up to limit bytes.
+func decodeBody(enc string, body []byte, limit int) ([]byte, bool, bool) {
+	var r io.Reader
+	var err error
+	switch enc {
+	case "gzip", "x-gzip":
+		r, err = gzip.NewReader(bytes.NewReader(body))
+	case "deflate":
+		// "deflate" is zlib-wrapped by the RFC, raw deflate in practice too
+		r, err = zlib.NewReader(bytes.NewReader(body))
+		if err != nil {
+			r, err = flate.NewReader(bytes.NewReader(body)), nil
+		}
+	default:
+		return nil, false, false
+	}
+	if err != nil {
+		return nil, false, false
+	}
+	out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if len(out) == 0 && err != nil {
+		return nil, false, false
+	}
+	cut := err != nil || len(out) > limit
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, cut, true
+}
+
+// isText reports whether a body is worth showing as text.
+func isText(contentType, body []byte) bool {
+	ct := strings.ToLower(string(contentType))
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	switch {
+	case strings.HasPrefix(ct, "text/"), strings.HasSuffix(ct, "json"), strings.HasSuffix(ct, "xml"),
+		ct == "application/x-www-form-urlencoded", ct == "application/javascript", ct == "application/x-ndjson",
+		ct == "application/graphql":
+		return true
+	case ct != "":
+		return false
+	}
+	// No content type: show it when it looks like text.
+	n := min(len(body), 512)
+	for _, c := range body[:n] {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
+	}
+	return utf8.Valid(body[:max(0, n-3)])
+}
+
+func (p *httpParseProcessor) putSSE(a pcommon.Map, ex *h1.Exchange) {
+	d := &ex.SSE
+	a.PutInt("sse.event_count", int64(d.EventCount))
+	if d.EventCount > 0 {
+		a.PutDouble("sse.time_to_first_event", seconds(d.FirstEventTime-ex.Req.Start))
+	}
+	a.PutBool("sse.incomplete", ex.Incomplete || ex.Gap || !ex.Resp.Complete)
+	if d.Format != "" {
+		a.PutStr("sse.format", d.Format)
+		a.PutBool("sse.done", d.Done)
+	}
+	if len(d.Text) > 0 {
+		a.PutStr("sse.text", string(d.Text))
+	}
+	if len(d.Thinking) > 0 {
+		a.PutStr("sse.thinking", string(d.Thinking))
+	}
+	if len(d.ToolInput) > 0 {
+		a.PutStr("sse.tool_input", string(d.ToolInput))
+	}
+	if d.TextTruncated {
+		a.PutBool("sse.text.truncated", true)
+	}
+	if len(d.Events) > 0 {
+		s := a.PutEmptySlice("sse.events")
+		s.EnsureCapacity(len(d.Events))
+		for _, e := range d.Events {
+			m := s.AppendEmpty().SetEmptyMap()
+			m.PutStr("event", e.Type)
+			m.PutStr("data", e.Data)
+			if e.ID != "" {
+				m.PutStr("id", e.ID)
+			}
+			if e.Truncated {
+				m.PutBool("truncated", true)
+			}
+		}
+		if d.EventCount > len(d.Events) {
+			a.PutBool("sse.events.truncated", true)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+package httpparse
+
+import (
+	"regexp"
+	"strings"
+)
+
+// redactor replaces credentials in headers and bodies by [REDACTED].
+type redactor struct {
+	headers map[string]bool
+	json    *regexp.Regexp // "field" : "value"
+	form    *regexp.Regexp // field=value in form bodies
+}
+
+func newRedactor(cfg RedactionConfig) *redactor {
+	r := &redactor{headers: map[string]bool{}}
+	var fields []string
+	if !cfg.DisableDefaults {
+		for _, h := range defaultRedactedHeaders() {
+			r.headers[h] = true
+		}
+		fields = append(fields, defaultRedactedJSONFields()...)
+	}
+	for _, h := range cfg.Headers {
+		r.headers[strings.ToLower(strings.TrimSpace(h))] = true
+	}
+	fields = append(fields, cfg.JSONFields...)
+	if len(fields) > 0 {
+		alt := make([]string, 0, len(fields))
+		for _, f := range fields {
+			alt = append(alt, regexp.QuoteMeta(strings.TrimSpace(f)))
+		}
+		names := "(?i:" + strings.Join(alt, "|") + ")"
+		r.json = regexp.MustCompile(`("` + names + `"\s*:\s*)"(?:[^"\\]|\\.)*"?`)
+		r.form = regexp.MustCompile(`(^|&)(` + names + `=)[^&]*`)
+	}
+	return r
+}
+
+// header reports whether the (lower-case) header must be redacted.
+func (r *redactor) header(name string) bool { return r.headers[name] }
+
+// body redacts the configured fields of a JSON or form body.
+func (r *redactor) body(contentType []byte, s string) string {
+	if r.json == nil {
+		return s
+	}
+	if strings.Contains(strings.ToLower(string(contentType)), "x-www-form-urlencoded") {
+		return r.form.ReplaceAllString(s, `${1}${2}`+redacted)
+	}
+	if !strings.Contains(s, `"`) {
+		return s
+	}
+	return r.json.ReplaceAllString(s, `${1}"`+redacted+`"`)
+}

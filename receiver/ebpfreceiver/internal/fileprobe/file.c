@@ -1,0 +1,401 @@
+//go:build ignore
+
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * file.c: the `file` probe of the ebpf receiver.
+ *
+ * Hooks the raw syscall tracepoints sys_enter/sys_exit (tp_btf: no tracefs,
+ * no kprobes needed) and dispatches on the syscall number:
+ *
+ *   open/openat/openat2/creat -> fs.open   (path, flags, mode, fd, latency)
+ *   close of an fd we saw open -> fs.close (bytes read/written since open)
+ *   unlink/unlinkat/rmdir      -> fs.delete
+ *   rename/renameat/renameat2  -> fs.rename
+ *   read/write/pread/pwrite/readv/writev/preadv(2)/pwritev(2)/sendfile on a
+ *   tracked fd: the byte counts are summed in the fd's map entry, no event.
+ *
+ * Enter and exit are correlated in an LRU hash keyed by pid_tgid. The shared
+ * filter (common.h) runs at syscall entry, before anything is stored, so a
+ * filtered-out task costs one filter check and one failed lookup at exit.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "common.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl). */
+#define NR_read 0
+#define NR_write 1
+#define NR_open 2
+#define NR_close 3
+#define NR_pread64 17
+#define NR_pwrite64 18
+#define NR_readv 19
+#define NR_writev 20
+#define NR_sendfile 40
+#define NR_rename 82
+#define NR_rmdir 84
+#define NR_creat 85
+#define NR_unlink 87
+#define NR_openat 257
+#define NR_unlinkat 263
+#define NR_renameat 264
+#define NR_preadv 295
+#define NR_pwritev 296
+#define NR_renameat2 316
+#define NR_preadv2 327
+#define NR_pwritev2 328
+#define NR_openat2 437
+
+#define AT_FDCWD_ -100
+
+/* Event types (otr_event_header.type). */
+#define FILE_EV_OPEN 1
+#define FILE_EV_CLOSE 2
+#define FILE_EV_DELETE 3
+#define FILE_EV_RENAME 4
+
+/* FILE_PATH_MAX bounds each captured path (bytes incl. the NUL). */
+#define FILE_PATH_MAX 512
+
+/* Which events are wanted (set by Go before load). */
+const volatile __u32 want_open = 1;
+const volatile __u32 want_close = 1;
+const volatile __u32 want_delete = 1;
+const volatile __u32 want_rename = 1;
+const volatile __u32 want_failed = 1;
+
+OTR_NO_PADDING_BEGIN
+
+/* file_call is a syscall in flight, stored at entry. */
+struct file_call {
+	__u64 ts;
+	__u64 path_ptr;
+	__u64 path2_ptr;
+	__s32 dfd;
+	__s32 dfd2;
+	__u32 flags;
+	__u32 mode;
+	__u32 nr;
+	__u32 _pad0;
+};
+
+struct fd_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+/* fd_state is kept per (tgid, fd) from a successful open to its close. */
+struct fd_state {
+	__u64 open_ts;
+	__u64 read_bytes;
+	__u64 write_bytes;
+};
+
+/* file_event is what fs.open/fs.close/fs.delete carry; fs.rename appends a
+ * second path (file_rename_event). fs.close records end before path. */
+struct file_event {
+	struct otr_event_header hdr;
+	__u64 duration_ns;
+	__s64 ret;
+	__u64 read_bytes;
+	__u64 write_bytes;
+	__u64 open_ktime;
+	__u32 nr;
+	__u32 flags;
+	__u32 mode;
+	__s32 fd;
+	__s32 dfd;
+	__s32 dfd2;
+	__u16 path_len;  /* bytes read incl. NUL; 0 when unreadable */
+	__u16 path2_len;
+	__u32 _pad0;
+	char path[FILE_PATH_MAX];
+};
+
+struct file_rename_event {
+	struct file_event ev;
+	char path2[FILE_PATH_MAX];
+};
+
+OTR_NO_PADDING_END
+
+#define FILE_CLOSE_EVENT_SIZE (__builtin_offsetof(struct file_event, path))
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* resized by Go from the config */
+} file_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct file_call);
+} file_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* resized by Go from the config */
+	__type(key, struct fd_key);
+	__type(value, struct fd_state);
+} file_fds SEC(".maps");
+
+static __always_inline bool is_tracked_call(long id)
+{
+	switch (id) {
+	case NR_open:
+	case NR_creat:
+	case NR_openat:
+	case NR_openat2:
+		return want_open || want_close;
+	case NR_unlink:
+	case NR_unlinkat:
+	case NR_rmdir:
+		return want_delete;
+	case NR_rename:
+	case NR_renameat:
+	case NR_renameat2:
+		return want_rename;
+	}
+	return false;
+}
+
+static __always_inline void on_close_enter(struct pt_regs *regs)
+{
+	struct fd_key k = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.fd = (__s32)regs->di,
+	};
+	struct fd_state *st = bpf_map_lookup_elem(&file_fds, &k);
+	if (!st)
+		return;
+	if (want_close) {
+		struct file_event *e = otr_ringbuf_reserve(&file_events, FILE_CLOSE_EVENT_SIZE, OTR_PROBE_FILE);
+		if (e) {
+			otr_fill_header(&e->hdr, FILE_EV_CLOSE);
+			e->duration_ns = 0;
+			e->ret = 0;
+			e->read_bytes = st->read_bytes;
+			e->write_bytes = st->write_bytes;
+			e->open_ktime = st->open_ts;
+			e->nr = NR_close;
+			e->flags = 0;
+			e->mode = 0;
+			e->fd = k.fd;
+			e->dfd = 0;
+			e->dfd2 = 0;
+			e->path_len = 0;
+			e->path2_len = 0;
+			e->_pad0 = 0;
+			otr_ringbuf_submit(&file_events, e);
+		}
+	}
+	bpf_map_delete_elem(&file_fds, &k);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(file_sys_enter, struct pt_regs *regs, long id)
+{
+	if (id == NR_close) {
+		on_close_enter(regs);
+		return 0;
+	}
+	if (!is_tracked_call(id))
+		return 0;
+	if (!otr_filter_pass())
+		return 0;
+
+	struct file_call c = {};
+	c.ts = bpf_ktime_get_ns();
+	c.nr = (__u32)id;
+	c.dfd = AT_FDCWD_;
+	c.dfd2 = AT_FDCWD_;
+	switch (id) {
+	case NR_open:
+		c.path_ptr = regs->di;
+		c.flags = (__u32)regs->si;
+		c.mode = (__u32)regs->dx;
+		break;
+	case NR_creat:
+		c.path_ptr = regs->di;
+		c.flags = 01 | 0100 | 01000; /* O_WRONLY|O_CREAT|O_TRUNC */
+		c.mode = (__u32)regs->si;
+		break;
+	case NR_openat:
+		c.dfd = (__s32)regs->di;
+		c.path_ptr = regs->si;
+		c.flags = (__u32)regs->dx;
+		c.mode = (__u32)regs->r10;
+		break;
+	case NR_openat2: {
+		struct open_how how = {};
+		c.dfd = (__s32)regs->di;
+		c.path_ptr = regs->si;
+		if (bpf_probe_read_user(&how, sizeof(how), (void *)regs->dx) == 0) {
+			c.flags = (__u32)how.flags;
+			c.mode = (__u32)how.mode;
+		}
+		break;
+	}
+	case NR_unlink:
+	case NR_rmdir:
+		c.path_ptr = regs->di;
+		break;
+	case NR_unlinkat:
+		c.dfd = (__s32)regs->di;
+		c.path_ptr = regs->si;
+		c.flags = (__u32)regs->dx;
+		break;
+	case NR_rename:
+		c.path_ptr = regs->di;
+		c.path2_ptr = regs->si;
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+		c.dfd = (__s32)regs->di;
+		c.path_ptr = regs->si;
+		c.dfd2 = (__s32)regs->dx;
+		c.path2_ptr = regs->r10;
+		c.flags = id == NR_renameat2 ? (__u32)regs->r8 : 0;
+		break;
+	}
+	__u64 key = bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&file_calls, &key, &c, BPF_ANY))
+		otr_count_loss(OTR_PROBE_FILE, OTR_LOSS_MAP_FULL);
+	return 0;
+}
+
+static __always_inline void fill_call(struct file_event *e, struct file_call *c, __s64 ret, __u64 now)
+{
+	e->hdr.ktime = c->ts; /* the event's time is the syscall's entry */
+	e->duration_ns = now - c->ts;
+	e->ret = ret;
+	e->read_bytes = 0;
+	e->write_bytes = 0;
+	e->open_ktime = 0;
+	e->nr = c->nr;
+	e->flags = c->flags;
+	e->mode = c->mode;
+	e->dfd = c->dfd;
+	e->dfd2 = c->dfd2;
+	e->path2_len = 0;
+	e->_pad0 = 0;
+}
+
+static __always_inline int read_path(char *dst, __u64 ptr)
+{
+	long n = bpf_probe_read_user_str(dst, FILE_PATH_MAX, (void *)ptr);
+	if (n < 0) {
+		dst[0] = 0;
+		return 0;
+	}
+	return (int)n;
+}
+
+static __always_inline void on_call_exit(__u64 key, struct file_call *c, long ret)
+{
+	__u64 now = bpf_ktime_get_ns();
+	bool is_open = c->nr == NR_open || c->nr == NR_openat || c->nr == NR_openat2 || c->nr == NR_creat;
+
+	if (is_open && ret >= 0) {
+		struct fd_key k = {.tgid = key >> 32, .fd = (__s32)ret};
+		struct fd_state st = {.open_ts = c->ts};
+		if (bpf_map_update_elem(&file_fds, &k, &st, BPF_ANY))
+			otr_count_loss(OTR_PROBE_FILE, OTR_LOSS_MAP_FULL);
+	}
+	if (ret < 0 && !want_failed)
+		return;
+	if (is_open && !want_open)
+		return;
+
+	if (c->nr == NR_rename || c->nr == NR_renameat || c->nr == NR_renameat2) {
+		struct file_rename_event *r = otr_ringbuf_reserve(&file_events, sizeof(*r), OTR_PROBE_FILE);
+		if (!r)
+			return;
+		otr_fill_header(&r->ev.hdr, FILE_EV_RENAME);
+		fill_call(&r->ev, c, ret, now);
+		r->ev.fd = -1;
+		r->ev.path_len = read_path(r->ev.path, c->path_ptr);
+		r->ev.path2_len = read_path(r->path2, c->path2_ptr);
+		otr_ringbuf_submit(&file_events, r);
+		return;
+	}
+
+	struct file_event *e = otr_ringbuf_reserve(&file_events, sizeof(*e), OTR_PROBE_FILE);
+	if (!e)
+		return;
+	otr_fill_header(&e->hdr, is_open ? FILE_EV_OPEN : FILE_EV_DELETE);
+	fill_call(e, c, ret, now);
+	e->fd = is_open && ret >= 0 ? (__s32)ret : -1;
+	e->path_len = read_path(e->path, c->path_ptr);
+	otr_ringbuf_submit(&file_events, e);
+}
+
+static __always_inline void count_io(struct pt_regs *regs, long ret, bool is_write)
+{
+	struct fd_key k = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.fd = (__s32)regs->di,
+	};
+	struct fd_state *st = bpf_map_lookup_elem(&file_fds, &k);
+	if (!st)
+		return;
+	if (is_write)
+		__sync_fetch_and_add(&st->write_bytes, ret);
+	else
+		__sync_fetch_and_add(&st->read_bytes, ret);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
+{
+	/* At sys_exit, orig_ax still holds the syscall number and the argument
+	 * registers are the caller's (the return value is in ax). */
+	long id = regs->orig_ax;
+	switch (id) {
+	case NR_read:
+	case NR_pread64:
+	case NR_readv:
+	case NR_preadv:
+	case NR_preadv2:
+		if (ret > 0 && want_close)
+			count_io(regs, ret, false);
+		return 0;
+	case NR_write:
+	case NR_pwrite64:
+	case NR_writev:
+	case NR_pwritev:
+	case NR_pwritev2:
+		if (ret > 0 && want_close)
+			count_io(regs, ret, true);
+		return 0;
+	case NR_sendfile:
+		/* sendfile(out_fd, in_fd, ...): reads in_fd, writes out_fd. */
+		if (ret > 0 && want_close) {
+			count_io(regs, ret, true);
+			struct fd_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = (__s32)regs->si};
+			struct fd_state *st = bpf_map_lookup_elem(&file_fds, &k);
+			if (st)
+				__sync_fetch_and_add(&st->read_bytes, ret);
+		}
+		return 0;
+	}
+	if (!is_tracked_call(id))
+		return 0;
+	__u64 key = bpf_get_current_pid_tgid();
+	struct file_call *c = bpf_map_lookup_elem(&file_calls, &key);
+	if (!c)
+		return 0;
+	struct file_call call = *c;
+	bpf_map_delete_elem(&file_calls, &key);
+	on_call_exit(key, &call, ret);
+	return 0;
+}
+
+/* Referenced so that bpf2go -type finds the types in the object's BTF. */
+const struct file_event *file_unused_event __attribute__((unused));
+const struct file_rename_event *file_unused_rename __attribute__((unused));

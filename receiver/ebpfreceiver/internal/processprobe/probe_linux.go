@@ -1,0 +1,125 @@
+//go:build linux
+
+package processprobe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
+)
+
+// Probe is the process probe.
+type Probe struct {
+	cfg  Config
+	opts Options
+
+	mu      sync.Mutex
+	coll    *ebpf.Collection
+	links   []link.Link
+	reader  *ringreader.Reader
+	tracker *tracker
+}
+
+// ProgramIDs returns the kernel ids of the loaded programs (for tests).
+func (p *Probe) ProgramIDs() []ebpf.ProgramID {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.coll == nil {
+		return nil
+	}
+	var ids []ebpf.ProgramID
+	for _, prog := range p.coll.Programs {
+		if info, err := prog.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// Start loads and attaches the programs and starts reading.
+func (p *Probe) Start(_ context.Context, env probe.Env) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	spec, err := loadProcess()
+	if err != nil {
+		return fmt.Errorf("load process probe spec: %w", err)
+	}
+	if env.RingBufferSize > 0 {
+		spec.Maps["process_events"].MaxEntries = env.RingBufferSize
+	}
+	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: env.SharedMaps})
+	if err != nil {
+		var verr *ebpf.VerifierError
+		if errors.As(err, &verr) {
+			return fmt.Errorf("load process probe programs: %+v", verr)
+		}
+		return fmt.Errorf("load process probe programs: %w", err)
+	}
+	p.coll = coll
+	for _, name := range []string{"otr_process_fork", "otr_process_exec", "otr_process_exit"} {
+		l, err := link.AttachTracing(link.TracingOptions{Program: coll.Programs[name]})
+		if err != nil {
+			p.closeLocked()
+			return fmt.Errorf("attach tp_btf program %s: %w", name, err)
+		}
+		p.links = append(p.links, l)
+	}
+	sink := env.Sink
+	if p.opts.TreeOnly {
+		sink = discardSink{Sink: env.Sink}
+	}
+	p.tracker = newTracker(p.cfg, env.Clock, sink)
+	rd, err := ringreader.Start(coll.Maps["process_events"], ringreader.Options{
+		Probe: probeName, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
+	}, p.tracker.handle)
+	if err != nil {
+		p.closeLocked()
+		return err
+	}
+	p.reader = rd
+	return nil
+}
+
+// Close detaches, drains what is left in the ring, ends the spans of the
+// processes still running and closes every program and map of the probe.
+func (p *Probe) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closeLocked()
+}
+
+func (p *Probe) closeLocked() error {
+	var errs []error
+	for _, l := range p.links {
+		if err := l.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("detach process probe: %w", err))
+		}
+	}
+	p.links = nil
+	if p.reader != nil {
+		p.reader.Drain(time.Second)
+		if err := p.reader.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close process ring reader: %w", err))
+		}
+		p.reader = nil
+	}
+	if p.tracker != nil {
+		p.tracker.shutdown()
+		p.tracker = nil
+	}
+	if p.coll != nil {
+		p.coll.Close()
+		p.coll = nil
+	}
+	return errors.Join(errs...)
+}

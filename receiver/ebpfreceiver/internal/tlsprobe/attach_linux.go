@@ -1,0 +1,357 @@
+//go:build linux
+
+package tlsprobe // import "github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/tlsprobe"
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+)
+
+// target is one attached file (library or executable).
+type target struct {
+	id     fileID
+	path   string // as the process sees it (payload.library.path)
+	cookie uint32
+	links  []link.Link
+	pinned bool             // system library or configured path: never detached
+	pids   map[int]struct{} // processes that mapped it at the last scan
+}
+
+// attacher attaches the probe's programs once per file and detaches files
+// that no process maps any more.
+type attacher struct {
+	cfg     Config
+	objs    *tlsObjects
+	logger  *zap.Logger
+	selfPID int
+
+	mu         sync.Mutex
+	targets    map[fileID]*target
+	nothing    map[fileID]bool // inspected: nothing to hook, or failed
+	logMu      sync.Mutex
+	logged     map[string]bool // keys of the reasons logged once
+	nextCookie uint32
+	paths      sync.Map // cookie (uint32) -> library path (string)
+}
+
+func newAttacher(cfg Config, objs *tlsObjects, logger *zap.Logger, selfPID int) *attacher {
+	return &attacher{
+		cfg: cfg, objs: objs, logger: logger, selfPID: selfPID,
+		targets: map[fileID]*target{}, nothing: map[fileID]bool{}, logged: map[string]bool{},
+	}
+}
+
+// libraryPath returns the path of the file an event's cookie names.
+func (a *attacher) libraryPath(cookie uint64) string {
+	if v, ok := a.paths.Load(uint32(cookie)); ok {
+		return v.(string)
+	}
+	return ""
+}
+
+// systemLibraryGlobs are where distributions put libssl and libgnutls.
+var systemLibraryGlobs = []string{
+	"/lib/*/libssl.so*", "/usr/lib/*/libssl.so*", "/lib64/libssl.so*", "/usr/lib64/libssl.so*",
+	"/usr/lib/libssl.so*", "/usr/local/lib/libssl.so*", "/usr/local/lib64/libssl.so*",
+	"/lib/*/libgnutls.so*", "/usr/lib/*/libgnutls.so*", "/lib64/libgnutls.so*", "/usr/lib64/libgnutls.so*",
+	"/usr/lib/libgnutls.so*",
+}
+
+// attachSystemLibraries attaches to the TLS libraries of the host's
+// standard library directories.
+func (a *attacher) attachSystemLibraries() {
+	for _, g := range systemLibraryGlobs {
+		matches, _ := filepath.Glob(g)
+		for _, m := range matches {
+			a.attachPath(m)
+		}
+	}
+}
+
+// attachPath attaches to a host file for the life of the probe.
+func (a *attacher) attachPath(path string) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		a.logOnce("path:"+path, "tls probe: cannot probe file", zap.String("path", path), zap.Error(err))
+		return
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return
+	}
+	id := fileID{Major: unix.Major(st.Dev), Minor: unix.Minor(st.Dev), Inode: st.Ino}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t := a.ensureLocked(id, path, path); t != nil {
+		t.pinned = true
+	}
+}
+
+// scanPID attaches to the TLS files process pid maps.
+func (a *attacher) scanPID(pid int) {
+	files, err := processFiles(pid)
+	if err != nil {
+		return // the process is gone or not readable: nothing to do
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, f := range files {
+		if t := a.ensureLocked(f.ID, procRootPath(pid, f.Path), f.Path); t != nil {
+			t.pids[pid] = struct{}{}
+		}
+	}
+}
+
+// scanAll scans every process, attaches to new files and detaches the files
+// no process maps any more.
+func (a *attacher) scanAll() {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		a.logOnce("proc", "tls probe: cannot scan /proc", zap.Error(err))
+		return
+	}
+	seen := map[fileID]map[int]struct{}{}
+	type found struct {
+		pid   int
+		files []mappedFile
+	}
+	var all []found
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == a.selfPID {
+			continue
+		}
+		files, err := processFiles(pid)
+		if err != nil {
+			continue
+		}
+		all = append(all, found{pid, files})
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, f := range all {
+		for _, mf := range f.files {
+			if t := a.ensureLocked(mf.ID, procRootPath(f.pid, mf.Path), mf.Path); t != nil {
+				if seen[mf.ID] == nil {
+					seen[mf.ID] = map[int]struct{}{}
+				}
+				seen[mf.ID][f.pid] = struct{}{}
+			}
+		}
+	}
+	for id, t := range a.targets {
+		t.pids = seen[id]
+		if t.pids == nil {
+			t.pids = map[int]struct{}{}
+		}
+		if len(t.pids) == 0 && !t.pinned {
+			a.detachLocked(t)
+		}
+	}
+}
+
+// processFiles returns the executable and TLS library files pid maps.
+func processFiles(pid int) ([]mappedFile, error) {
+	dir := "/proc/" + strconv.Itoa(pid)
+	exe, _ := os.Readlink(dir + "/exe")
+	f, err := os.Open(dir + "/maps")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return parseMaps(f, exe)
+}
+
+// procRootPath is the path of a process's file seen from here (through
+// /proc/<pid>/root, so that files inside containers resolve).
+func procRootPath(pid int, path string) string {
+	return "/proc/" + strconv.Itoa(pid) + "/root" + path
+}
+
+// ensureLocked returns the target of file id, attaching it first when it
+// was not yet inspected; nil when there is nothing to hook.
+func (a *attacher) ensureLocked(id fileID, openPath, path string) *target {
+	if t, ok := a.targets[id]; ok {
+		return t
+	}
+	if a.nothing[id] {
+		return nil
+	}
+	hooks, err := inspectELF(openPath)
+	if err != nil {
+		a.nothing[id] = true
+		a.logOnce(id.String(), "tls probe: file not probed", zap.String("path", path), zap.Error(err))
+		if hooks == nil || hooks.empty() {
+			return nil
+		}
+	}
+	if !a.cfg.OpenSSL {
+		hooks.OpenSSL = nil
+	}
+	if !a.cfg.GnuTLS {
+		hooks.GnuTLS = nil
+	}
+	if !a.cfg.GoTLS {
+		hooks.GoReadRets, hooks.GoWriteRets = nil, nil
+	}
+	if hooks.empty() {
+		a.nothing[id] = true
+		return nil
+	}
+	a.nextCookie++
+	t := &target{id: id, path: path, cookie: a.nextCookie, pids: map[int]struct{}{}}
+	if err := a.attachLocked(t, openPath, hooks); err != nil {
+		a.nothing[id] = true
+		for _, l := range t.links {
+			_ = l.Close()
+		}
+		a.logOnce(id.String(), "tls probe: cannot attach", zap.String("path", path), zap.Error(err))
+		return nil
+	}
+	a.paths.Store(t.cookie, path)
+	a.targets[id] = t
+	a.logger.Info("tls probe attached", zap.String("path", path), zap.Int("hooks", len(t.links)))
+	return t
+}
+
+func (a *attacher) attachLocked(t *target, openPath string, hooks *elfHooks) error {
+	ex, err := link.OpenExecutable(openPath)
+	if err != nil {
+		return fmt.Errorf("open executable %s: %w", openPath, err)
+	}
+	add := func(sym string, prog *ebpf.Program, ret bool, cookie uint64, offset uint64) error {
+		opts := &link.UprobeOptions{Cookie: cookie, Offset: offset}
+		var l link.Link
+		var err error
+		if ret {
+			l, err = ex.Uretprobe(sym, prog, opts)
+		} else {
+			l, err = ex.Uprobe(sym, prog, opts)
+		}
+		if err != nil {
+			return fmt.Errorf("attach %s+0x%x in %s: %w", sym, offset, t.path, err)
+		}
+		t.links = append(t.links, l)
+		return nil
+	}
+	base := uint64(t.cookie)
+	sslCookie := base | uint64(hooks.OpenSSLProfile)<<32
+	for _, sym := range hooks.OpenSSL {
+		var entry *ebpf.Program
+		switch sym {
+		case symSSLWrite:
+			entry = a.objs.SslWriteEntry
+		case symSSLRead:
+			entry = a.objs.SslReadEntry
+		case symSSLWriteEx:
+			entry = a.objs.SslWriteExEntry
+		case symSSLReadEx:
+			entry = a.objs.SslReadExEntry
+		}
+		if err := add(sym, entry, false, sslCookie, 0); err != nil {
+			return err
+		}
+		if err := add(sym, a.objs.SslRet, true, sslCookie, 0); err != nil {
+			return err
+		}
+	}
+	for _, sym := range hooks.GnuTLS {
+		entry := a.objs.GnutlsSendEntry
+		if sym == symGnuTLSRecv {
+			entry = a.objs.GnutlsRecvEntry
+		}
+		if err := add(sym, entry, false, base, 0); err != nil {
+			return err
+		}
+		if err := add(sym, a.objs.SslRet, true, base, 0); err != nil {
+			return err
+		}
+	}
+	if len(hooks.GoWriteRets) > 0 {
+		if err := add(symGoConnWrite, a.objs.GoTlsWriteEntry, false, base, 0); err != nil {
+			return err
+		}
+		for _, off := range hooks.GoWriteRets {
+			if err := add(symGoConnWrite, a.objs.GoTlsRet, false, base, off); err != nil {
+				return err
+			}
+		}
+		if err := add(symGoConnRead, a.objs.GoTlsReadEntry, false, base, 0); err != nil {
+			return err
+		}
+		for _, off := range hooks.GoReadRets {
+			if err := add(symGoConnRead, a.objs.GoTlsRet, false, base, off); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (a *attacher) detachLocked(t *target) {
+	for _, l := range t.links {
+		_ = l.Close()
+	}
+	t.links = nil
+	delete(a.targets, t.id)
+	a.logger.Info("tls probe detached: no process maps the file any more", zap.String("path", t.path))
+}
+
+// attached returns the paths of the attached files (sorted), for tests.
+func (a *attacher) attached() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, t := range a.targets {
+		out = append(out, t.path)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isAttached reports whether file id is attached.
+func (a *attacher) isAttached(id fileID) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.targets[id]
+	return ok
+}
+
+func (a *attacher) logOnce(key, msg string, fields ...zap.Field) {
+	a.logMu.Lock()
+	seen := a.logged[key]
+	a.logged[key] = true
+	a.logMu.Unlock()
+	if !seen {
+		a.logger.Warn(msg, fields...)
+	}
+}
+
+// closeAll detaches every file.
+func (a *attacher) closeAll() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var errs []error
+	for _, t := range a.targets {
+		for _, l := range t.links {
+			if err := l.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		t.links = nil
+	}
+	a.targets = map[fileID]*target{}
+	return errors.Join(errs...)
+}

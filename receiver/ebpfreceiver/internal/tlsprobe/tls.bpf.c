@@ -1,0 +1,254 @@
+//go:build ignore
+
+// tls.bpf.c: uprobes on TLS libraries that capture the plaintext of each
+// read/write call (OpenSSL SSL_read/SSL_write and their _ex variants,
+// GnuTLS gnutls_record_recv/send, Go crypto/tls (*Conn).Read/Write), plus a
+// sched_process_exec hook that tells user space about new binaries.
+//
+// Entry probes save the call's arguments keyed by thread (C libraries) or by
+// goroutine (Go: R14 holds the g pointer, and a goroutine can move between
+// threads while blocked); return probes emit the bytes the call transferred.
+// Go functions are not hooked with uretprobes (they corrupt Go stacks):
+// user space attaches go_tls_*_ret at every RET instruction of the function.
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "common.h"
+
+#define PAYLOAD_PROBE_ID OTR_PROBE_TLS
+#include "payload.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+// OpenSSL struct offsets (SSL->rbio, BIO->num) per library profile, set by
+// user space in the attach cookie: bits 32..39 hold the profile.
+#define PROFILE_NONE 0
+#define PROFILE_OPENSSL_11 1
+#define PROFILE_OPENSSL_30 2
+
+OTR_NO_PADDING_BEGIN
+
+struct tls_call_key {
+	__u64 id;  // pid_tgid (C libraries) or tgid << 32 (Go)
+	__u64 g;   // goroutine pointer (Go), 0 otherwise
+};
+
+struct tls_call {
+	__u64 conn;
+	__u64 buf;
+	__u64 len_ptr;   // size_t* of the _ex variants, 0 otherwise
+	__u64 start_ns;
+	__u64 cookie;
+	__s32 fd;
+	__u8 direction;
+	__u8 source;
+	__u8 ret_int;  // the function returns a C int: sign-extend 32 bits
+	__u8 pad;
+};
+
+OTR_NO_PADDING_END
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tls_call_key);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+static __always_inline int openssl_fd(__u64 ssl, __u64 cookie)
+{
+	__u32 profile = (cookie >> 32) & 0xff;
+	__u64 rbio = 0;
+	int fd = -1;
+	__u32 num_off;
+	switch (profile) {
+	case PROFILE_OPENSSL_11:
+		num_off = 48;
+		break;
+	case PROFILE_OPENSSL_30:
+		num_off = 56;
+		break;
+	default:
+		return -1;
+	}
+	if (bpf_probe_read_user(&rbio, sizeof(rbio), (void *)(ssl + 16)) != 0 || !rbio)
+		return -1;
+	if (bpf_probe_read_user(&fd, sizeof(fd), (void *)(rbio + num_off)) != 0)
+		return -1;
+	return fd;
+}
+
+static __always_inline int save_call(__u64 conn, __u64 buf, __u64 len_ptr, __u8 dir, __u8 source,
+				     __u64 g, int fd, __u64 cookie, __u8 ret_int)
+{
+	if (!otr_filter_pass())
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call_key key = {.id = g ? (id & 0xffffffff00000000ULL) : id, .g = g};
+	struct tls_call call = {
+		.conn = conn,
+		.buf = buf,
+		.len_ptr = len_ptr,
+		.start_ns = bpf_ktime_get_ns(),
+		.cookie = cookie,
+		.fd = fd,
+		.direction = dir,
+		.source = source,
+		.ret_int = ret_int,
+	};
+	bpf_map_update_elem(&tls_calls, &key, &call, BPF_ANY);
+	return 0;
+}
+
+// finish_call emits the bytes of the call saved under (id, g); ret is the
+// byte count (or, for the _ex variants, the success flag).
+static __always_inline int finish_call(__s64 ret, __u64 g)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call_key key = {.id = g ? (id & 0xffffffff00000000ULL) : id, .g = g};
+	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &key);
+	if (!call)
+		return 0;
+	struct tls_call c = *call;
+	bpf_map_delete_elem(&tls_calls, &key);
+
+	__s64 n = c.ret_int ? (__s64)(int)ret : ret;
+	if (c.len_ptr) {
+		if (n != 1)
+			return 0;
+		__u64 done = 0;
+		if (bpf_probe_read_user(&done, sizeof(done), (void *)c.len_ptr) != 0)
+			return 0;
+		n = (__s64)done;
+	}
+	if (n <= 0)
+		return 0;
+
+	struct payload_call pc = {
+		.buf = c.buf,
+		.length = n,
+		.conn_ptr = c.conn,
+		.start_ns = c.start_ns,
+		.cookie = c.cookie,
+		.fd = c.fd,
+		.direction = c.direction,
+		.source = c.source,
+	};
+	struct conn_key ck = {.pid = id >> 32, .source = c.source, .ptr = c.conn};
+	emit_payload_chunks(&pc, &ck);
+	return 0;
+}
+
+// ---- OpenSSL / BoringSSL ----
+
+SEC("uprobe/SSL_write")
+int BPF_KPROBE(ssl_write_entry, void *ssl, const void *buf, int num)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	return save_call((__u64)ssl, (__u64)buf, 0, DIR_TRANSMIT, SRC_OPENSSL, 0,
+			 openssl_fd((__u64)ssl, cookie), cookie, 1);
+}
+
+SEC("uprobe/SSL_read")
+int BPF_KPROBE(ssl_read_entry, void *ssl, void *buf, int num)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	return save_call((__u64)ssl, (__u64)buf, 0, DIR_RECEIVE, SRC_OPENSSL, 0,
+			 openssl_fd((__u64)ssl, cookie), cookie, 1);
+}
+
+SEC("uprobe/SSL_write_ex")
+int BPF_KPROBE(ssl_write_ex_entry, void *ssl, const void *buf, __u64 num, __u64 *written)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	return save_call((__u64)ssl, (__u64)buf, (__u64)written, DIR_TRANSMIT, SRC_OPENSSL, 0,
+			 openssl_fd((__u64)ssl, cookie), cookie, 1);
+}
+
+SEC("uprobe/SSL_read_ex")
+int BPF_KPROBE(ssl_read_ex_entry, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	return save_call((__u64)ssl, (__u64)buf, (__u64)readbytes, DIR_RECEIVE, SRC_OPENSSL, 0,
+			 openssl_fd((__u64)ssl, cookie), cookie, 1);
+}
+
+// ssl_ret is the uretprobe of all four OpenSSL functions and both GnuTLS ones.
+SEC("uretprobe/ssl_ret")
+int BPF_KRETPROBE(ssl_ret, long ret)
+{
+	return finish_call(ret, 0);
+}
+
+// ---- GnuTLS ----
+
+SEC("uprobe/gnutls_record_send")
+int BPF_KPROBE(gnutls_send_entry, void *session, const void *data, __u64 size)
+{
+	return save_call((__u64)session, (__u64)data, 0, DIR_TRANSMIT, SRC_GNUTLS, 0, -1,
+			 bpf_get_attach_cookie(ctx), 0);
+}
+
+SEC("uprobe/gnutls_record_recv")
+int BPF_KPROBE(gnutls_recv_entry, void *session, void *data, __u64 size)
+{
+	return save_call((__u64)session, (__u64)data, 0, DIR_RECEIVE, SRC_GNUTLS, 0, -1,
+			 bpf_get_attach_cookie(ctx), 0);
+}
+
+// ---- Go crypto/tls (amd64 register ABI) ----
+//
+// func (c *Conn) Write(b []byte) (int, error): RAX = c, RBX = b.ptr,
+// RCX = b.len; on return RAX = n. R14 = g.
+// c.conn (net.Conn interface) is the first field of tls.Conn: its data
+// word (c+8) points to a *net.TCPConn whose first word is the *netFD, whose
+// poll.FD starts with a 16-byte fdMutex followed by Sysfd.
+
+static __always_inline int go_conn_fd(__u64 c)
+{
+	__u64 data = 0, netfd = 0;
+	__s64 fd = -1;
+	if (bpf_probe_read_user(&data, sizeof(data), (void *)(c + 8)) != 0 || !data)
+		return -1;
+	if (bpf_probe_read_user(&netfd, sizeof(netfd), (void *)data) != 0 || !netfd)
+		return -1;
+	if (bpf_probe_read_user(&fd, sizeof(fd), (void *)(netfd + 16)) != 0)
+		return -1;
+	if (fd < 0 || fd > 0x7fffffff)
+		return -1;
+	return (int)fd;
+}
+
+SEC("uprobe/go_tls_write")
+int go_tls_write_entry(struct pt_regs *ctx)
+{
+	return save_call(ctx->ax, ctx->bx, 0, DIR_TRANSMIT, SRC_GOTLS, ctx->r14, go_conn_fd(ctx->ax),
+			 bpf_get_attach_cookie(ctx), 0);
+}
+
+SEC("uprobe/go_tls_read")
+int go_tls_read_entry(struct pt_regs *ctx)
+{
+	return save_call(ctx->ax, ctx->bx, 0, DIR_RECEIVE, SRC_GOTLS, ctx->r14, go_conn_fd(ctx->ax),
+			 bpf_get_attach_cookie(ctx), 0);
+}
+
+// go_tls_ret runs at each RET instruction of (*Conn).Read and (*Conn).Write.
+SEC("uprobe/go_tls_ret")
+int go_tls_ret(struct pt_regs *ctx)
+{
+	return finish_call((__s64)ctx->ax, ctx->r14);
+}
+
+// ---- discovery ----
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tls_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (!otr_filter_pass())
+		return 0;
+	emit_exec();
+	return 0;
+}
