@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -513,7 +514,7 @@ func (a *Agent) upload(ctx context.Context, session string, snap *Snapshot) erro
 	if client == nil || session == "" {
 		return errors.New("snapshot: not connected to a receiver")
 	}
-	body, err := json.Marshal(Upload{Session: session, Snapshot: snap})
+	body, err := encodeUpload(Upload{Session: session, Snapshot: snap})
 	if err != nil {
 		return fmt.Errorf("snapshot: encode snapshot %s: %w", snap.ID, err)
 	}
@@ -524,6 +525,7 @@ func (a *Agent) upload(ctx context.Context, session string, snap *Snapshot) erro
 		return fmt.Errorf("snapshot: upload request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -541,6 +543,23 @@ func (a *Agent) upload(ctx context.Context, session string, snap *Snapshot) erro
 	}
 	a.mu.Unlock()
 	return nil
+}
+
+// encodeUpload is the gzip-compressed JSON of an upload (the receiver's
+// confighttp server decompresses it; its size limit applies to the JSON).
+func encodeUpload(up Upload) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.NewEncoder(zw).Encode(up); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // CaptureSnapshot takes a snapshot of this process now, without sending it.

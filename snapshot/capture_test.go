@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,6 +98,15 @@ func TestRegisteredValues(t *testing.T) {
 	a.Register("config", func() any { return testStruct })
 	a.Register("big", func() any { return strings.Repeat("y", 5000) })
 	a.Register("panics", func() any { panic("boom") })
+	type node struct {
+		Name string
+		Next *node
+	}
+	cycle := &node{Name: "loop"}
+	cycle.Next = cycle
+	a.Register("cycle", func() any { return cycle })
+	a.Register("removed", func() any { return 1 })
+	a.Register("removed", nil)
 	snap, err := a.CaptureSnapshot(context.Background())
 	require.NoError(t, err)
 	vars := map[string]Variable{}
@@ -110,6 +121,8 @@ func TestRegisteredValues(t *testing.T) {
 	assert.Len(t, vars["big"].Value, 512)
 	assert.True(t, vars["big"].Truncated)
 	assert.Contains(t, vars["panics"].Error, "boom")
+	assert.True(t, vars["cycle"].Truncated, "a cycle stops at the depth limit")
+	assert.NotContains(t, vars, "removed")
 }
 
 func buildAndRun(t *testing.T, dir string, ldflags string) []byte {
@@ -210,4 +223,17 @@ func FuzzParseStacks(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReadMemory(t *testing.T) {
+	src := []byte("0123456789")
+	addr := uintptr(unsafe.Pointer(&src[0]))
+	for name, read := range map[string]func(uintptr, []byte) error{"readMemory": readMemory, "readMemoryUnsafe": readMemoryUnsafe} {
+		dst := make([]byte, 4)
+		require.NoError(t, read(addr+2, dst), name)
+		assert.Equal(t, "2345", string(dst), name)
+		// An unmapped address is an error, not a crash.
+		assert.Error(t, read(8, dst), name)
+	}
+	runtime.KeepAlive(src)
 }

@@ -68,15 +68,17 @@ func parseStacks(dump []byte) ([]Goroutine, bool) {
 		if line == "" {
 			continue
 		}
-		if m := headerRE.FindStringSubmatch(line); m != nil {
-			out = append(out, Goroutine{})
-			cur = &out[len(out)-1]
-			cur.ID, _ = strconv.ParseInt(m[1], 10, 64)
-			if parseHeader(cur, m[2]) {
-				sawLabels = true
+		if strings.HasPrefix(line, "goroutine ") {
+			if m := headerRE.FindStringSubmatch(line); m != nil {
+				out = append(out, Goroutine{})
+				cur = &out[len(out)-1]
+				cur.ID, _ = strconv.ParseInt(m[1], 10, 64)
+				if parseHeader(cur, m[2]) {
+					sawLabels = true
+				}
+				pendingFn, creator = "", false
+				continue
 			}
-			pendingFn, creator = "", false
-			continue
 		}
 		if cur == nil {
 			continue
@@ -99,12 +101,14 @@ func parseStacks(dump []byte) ([]Goroutine, bool) {
 			cur.FramesElided = true
 			continue
 		}
-		if m := createRE.FindStringSubmatch(line); m != nil {
-			pendingFn, creator = m[1], true
-			if m[2] != "" {
-				cur.CreatorID, _ = strconv.ParseInt(m[2], 10, 64)
+		if strings.HasPrefix(line, "created by ") {
+			if m := createRE.FindStringSubmatch(line); m != nil {
+				pendingFn, creator = m[1], true
+				if m[2] != "" {
+					cur.CreatorID, _ = strconv.ParseInt(m[2], 10, 64)
+				}
+				continue
 			}
-			continue
 		}
 		pendingFn, creator = trimArgs(line), false
 	}

@@ -13,7 +13,9 @@ package snapshot
 //     heartbeat intervals.
 //  2. For each order (or a "take a snapshot now" from the configuration
 //     page) the library captures a Snapshot and POSTs an Upload to
-//     PathUpload with the same token; the receiver answers 202.
+//     PathUpload with the same token, gzip-compressed (Content-Encoding:
+//     gzip, decompressed by the receiver's confighttp server); the receiver
+//     answers 202.
 //
 // Errors are JSON {"error": "..."} with a 4xx/5xx status.
 const (

@@ -208,7 +208,7 @@ func TestExporterStoresAllSignals(t *testing.T) {
 		n, err := r.Count(ctx, store.Filter{})
 		return err == nil && n == want
 	}, 10*time.Second, 10*time.Millisecond)
-	assert.Equal(t, want, counterValue(t, tel, "otelcol_localstore_records_written_total", ""))
+	assert.Equal(t, want, counterValue(t, tel, "otelcol_localstore_records_written", ""))
 
 	// Columns come from the record, then the resource.
 	recs, err := r.Last(ctx, store.Filter{EventNames: []string{"fs.close"}}, 1, nil)
@@ -299,8 +299,8 @@ func TestBatchesByMaxRecords(t *testing.T) {
 	require.NoError(t, ls.consumeLogs(ctx, sampleLogs(1)))
 	require.NoError(t, ls.shutdown(ctx))
 	assert.Equal(t, 5, <-flushed, "shutdown commits the partial batch")
-	assert.EqualValues(t, 15, counterValue(t, tel, "otelcol_localstore_records_written_total", ""))
-	assert.EqualValues(t, 2, counterValue(t, tel, "otelcol_localstore_batches_total", ""))
+	assert.EqualValues(t, 15, counterValue(t, tel, "otelcol_localstore_records_written", ""))
+	assert.EqualValues(t, 2, counterValue(t, tel, "otelcol_localstore_batches", ""))
 }
 
 func TestDiskFullIsCountedNotFatal(t *testing.T) {
@@ -321,7 +321,7 @@ func fillUntilDropped(t *testing.T, ls *localStore, tel *componenttest.Telemetry
 	ctx := context.Background()
 	big := strings.Repeat("z", 2000)
 	deadline := time.Now().Add(60 * time.Second)
-	for i := 0; counterValue(t, tel, "otelcol_localstore_records_dropped_total", reasonDiskFull) == 0; i++ {
+	for i := 0; counterValue(t, tel, "otelcol_localstore_records_dropped", reasonDiskFull) == 0; i++ {
 		require.True(t, time.Now().Before(deadline), "no disk_full drop after %d requests", i)
 		ld := sampleLogs(5)
 		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
@@ -331,7 +331,7 @@ func fillUntilDropped(t *testing.T, ls *localStore, tel *componenttest.Telemetry
 		// A full disk must not fail the pipeline; a full queue blocks.
 		require.NoError(t, ls.consumeLogs(ctx, ld))
 	}
-	assert.Zero(t, counterValue(t, tel, "otelcol_localstore_records_dropped_total", reasonWriteError))
+	assert.Zero(t, counterValue(t, tel, "otelcol_localstore_records_dropped", reasonWriteError))
 }
 
 // TestRealFullDisk writes into a 1 MiB tmpfs until it is full.
@@ -381,6 +381,6 @@ func TestRetentionIsPeriodic(t *testing.T) {
 	assert.Zero(t, n)
 	// The counter is added to right after the delete commits.
 	require.Eventually(t, func() bool {
-		return counterValue(t, tel, "otelcol_localstore_records_deleted_total", reasonMaxAge) == int64(2*len(sampleEvents)+1)
+		return counterValue(t, tel, "otelcol_localstore_records_deleted", reasonMaxAge) == int64(2*len(sampleEvents)+1)
 	}, 10*time.Second, 10*time.Millisecond)
 }

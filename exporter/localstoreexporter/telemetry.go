@@ -14,8 +14,8 @@ import (
 
 const scopeName = "github.com/otelcol-trace/otelcol-trace/exporter/localstoreexporter"
 
-// Reasons of otelcol_localstore_records_dropped_total and
-// otelcol_localstore_records_deleted_total.
+// Reasons of otelcol_localstore_records_dropped and
+// otelcol_localstore_records_deleted.
 const (
 	reasonDiskFull   = "disk_full"
 	reasonWriteError = "write_error"
@@ -38,22 +38,22 @@ func newStoreTelemetry(set component.TelemetrySettings, id component.ID, size fu
 	m := set.MeterProvider.Meter(scopeName)
 	t := &storeTelemetry{attrs: attribute.NewSet(attribute.String("exporter", id.String()))}
 	var err error
-	if t.written, err = m.Int64Counter("otelcol_localstore_records_written_total",
+	if t.written, err = m.Int64Counter("otelcol_localstore_records_written",
 		metric.WithDescription("Records (log records, spans, metric data points) committed to the local store."),
 		metric.WithUnit("{record}")); err != nil {
 		return nil, fmt.Errorf("create written counter: %w", err)
 	}
-	if t.dropped, err = m.Int64Counter("otelcol_localstore_records_dropped_total",
+	if t.dropped, err = m.Int64Counter("otelcol_localstore_records_dropped",
 		metric.WithDescription("Records accepted by the exporter that could not be stored, by reason (disk_full, write_error, shutdown)."),
 		metric.WithUnit("{record}")); err != nil {
 		return nil, fmt.Errorf("create dropped counter: %w", err)
 	}
-	if t.deleted, err = m.Int64Counter("otelcol_localstore_records_deleted_total",
+	if t.deleted, err = m.Int64Counter("otelcol_localstore_records_deleted",
 		metric.WithDescription("Stored records deleted by retention, by reason (max_age, max_size)."),
 		metric.WithUnit("{record}")); err != nil {
 		return nil, fmt.Errorf("create deleted counter: %w", err)
 	}
-	if t.batches, err = m.Int64Counter("otelcol_localstore_batches_total",
+	if t.batches, err = m.Int64Counter("otelcol_localstore_batches",
 		metric.WithDescription("Write transactions committed to the local store."),
 		metric.WithUnit("{batch}")); err != nil {
 		return nil, fmt.Errorf("create batches counter: %w", err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ const (
 	// startReorderWindow: a connection first seen at a sequence number up
 	// to this waits for the records before it.
 	startReorderWindow = 16
+	// forgetAfterIdleTimeouts: a connection silent for this many idle
+	// timeouts is forgotten (it is flushed after one).
+	forgetAfterIdleTimeouts = 10
 )
 
 // payloadOnlyAttr reports whether an attribute describes one captured call
@@ -82,6 +86,7 @@ type connState struct {
 	role         string
 	tls          bool
 	lastSeen     time.Time
+	firstTS      int64 // Timestamp of the record with sequence 0
 	elem         *list.Element
 }
 
@@ -126,7 +131,7 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*htt
 		logger:   set.Logger,
 		next:     next,
 		tel:      tel,
-		pool:     h1.NewPool(1024),
+		pool:     h1.NewPool(64 << 10),
 		filter:   f,
 		redactor: newRedactor(cfg.Redaction),
 		now:      time.Now,
@@ -190,10 +195,17 @@ func (p *httpParseProcessor) flushIdle(ctx context.Context, now time.Time, all b
 	for e := p.lru.Back(); e != nil; {
 		cs := e.Value.(*connState)
 		prev := e.Prev()
-		if !all && now.Sub(cs.lastSeen) < p.cfg.IdleTimeout {
+		idle := now.Sub(cs.lastSeen)
+		if !all && idle < p.cfg.IdleTimeout {
 			break // the rest is more recent
 		}
-		done = p.endConn(cs, done, &c, true)
+		if all || idle >= forgetAfterIdleTimeouts*p.cfg.IdleTimeout {
+			done = p.endConn(cs, done, &c)
+		} else {
+			// Flush, but remember where the connection's sequence is: a
+			// keep-alive connection may be quiet for a while.
+			done = p.flushConn(cs, done, &c)
+		}
 		e = prev
 	}
 	out := p.emit(done, &c)
@@ -209,17 +221,22 @@ func (p *httpParseProcessor) flushIdle(ctx context.Context, now time.Time, all b
 	return nil
 }
 
-// endConn flushes cs (declaring records still missing lost) and forgets it.
-func (p *httpParseProcessor) endConn(cs *connState, done []completed, c *counts, idle bool) []completed {
+// flushConn ends what cs holds: records still missing are declared lost,
+// pending exchanges are emitted incomplete.
+func (p *httpParseProcessor) flushConn(cs *connState, done []completed, c *counts) []completed {
 	if len(cs.reorder) > 0 {
-		if idle {
-			c.gapIdle++
-		}
+		c.gapIdle++
 		cs.eng.Gap()
 		p.drainReorder(cs, c, true)
 	}
 	cs.eng.Flush()
-	done = p.harvest(cs, done, c)
+	return p.harvest(cs, done, c)
+}
+
+// endConn flushes cs and forgets it.
+func (p *httpParseProcessor) endConn(cs *connState, done []completed, c *counts) []completed {
+	done = p.flushConn(cs, done, c)
+	cs.eng.Release()
 	p.lru.Remove(cs.elem)
 	delete(p.conns, cs.id)
 	return done
@@ -359,13 +376,24 @@ func (p *httpParseProcessor) accept(r *payloadRec, now time.Time, done []complet
 		if len(p.conns) >= p.cfg.MaxConnections {
 			if e := p.lru.Back(); e != nil {
 				c.limitConnections++
-				done = p.endConn(e.Value.(*connState), done, c, false)
+				done = p.endConn(e.Value.(*connState), done, c)
 			}
 		}
 		cs = p.newConn(r)
 	}
+	if r.seq == 0 && cs.next > 1 && r.end != cs.firstTS && len(cs.reorder) == 0 && cs.eng.Idle() {
+		// Sequence 0 again, and not a duplicate of the first record (whose
+		// kernel timestamp it would carry): the identity was reused (a TLS
+		// object freed and allocated again at the same address), a new
+		// connection starts.
+		done = p.endConn(cs, done, c)
+		cs = p.newConn(r)
+	}
 	cs.lastSeen = now
 	p.lru.MoveToFront(cs.elem)
+	if r.seq == 0 && cs.firstTS == 0 {
+		cs.firstTS = r.end
+	}
 	switch {
 	case r.seq < cs.next:
 		c.duplicates++
@@ -435,7 +463,15 @@ func (p *httpParseProcessor) newConn(r *payloadRec) *connState {
 		return true
 	})
 	r.resource.CopyTo(cs.resource)
-	cs.resKey = fmt.Sprint(cs.resource.Attributes().AsRaw())
+	var key strings.Builder
+	cs.resource.Attributes().Range(func(k string, v pcommon.Value) bool {
+		key.WriteString(k)
+		key.WriteByte('=')
+		key.WriteString(v.AsString())
+		key.WriteByte(0)
+		return true
+	})
+	cs.resKey = key.String()
 	if v, ok := r.attrs.Get(attrConnRole); ok {
 		cs.role = v.Str()
 		switch cs.role {

@@ -483,3 +483,39 @@ func TestConcurrentConsume(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, h.exchanges(), workers*conns*3)
 }
+
+// TestQuietKeepAlive: a keep-alive connection silent for longer than the
+// idle timeout keeps its place in the sequence, so the next request is
+// parsed at once and without a gap.
+func TestQuietKeepAlive(t *testing.T) {
+	h := newHarness(t, nil)
+	c := defaultCapture()
+	specs := loadFixture(t, "keepalive").specs(c)
+	h.consume(toLogs(c, specs[:2]))
+	require.NoError(t, h.p.flushIdle(t.Context(), time.Now().Add(2*h.p.cfg.IdleTimeout), false))
+	h.consume(toLogs(c, specs[2:]))
+	ex := h.exchanges()
+	require.Len(t, ex, 3)
+	for _, e := range ex {
+		assert.False(t, has(e, "http.exchange.gap"))
+		assert.False(t, has(e, "http.exchange.incomplete"))
+	}
+}
+
+// TestReusedConnectionID: sequence 0 again on an idle connection is a new
+// connection (a TLS object reused at the same address), not a duplicate.
+func TestReusedConnectionID(t *testing.T) {
+	h := newHarness(t, nil)
+	c := defaultCapture()
+	specs := loadFixture(t, "keepalive").specs(c)
+	h.consume(toLogs(c, specs))
+	again := append([]recSpec{}, specs[:2]...)
+	for i := range again {
+		again[i].ts = again[i].ts.Add(time.Second)
+	}
+	h.consume(toLogs(c, again))
+	ex := h.exchanges()
+	require.Len(t, ex, 4)
+	assert.Equal(t, "/text", str(ex[3], "url.path"))
+	assert.Zero(t, h.counter("otelcol_httpparse_records_dropped", "reason", "duplicate"))
+}

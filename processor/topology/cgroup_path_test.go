@@ -1,6 +1,7 @@
 package topologyprocessor
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,4 +78,28 @@ func TestProcCgroupPath(t *testing.T) {
 	v2, v1 = procCgroupPath(host)
 	assert.Equal(t, "/", v2)
 	assert.Equal(t, "/", v1)
+}
+
+// FuzzParseCgroupPath: any path (it comes from /proc or cgroupfs) parses
+// without panicking, and what it yields is well-formed and in the path.
+func FuzzParseCgroupPath(f *testing.F) {
+	f.Add("/system.slice/docker-" + cid1 + ".scope")
+	f.Add("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2f1a8c3e_5b7d_4e9f_a1c2_3d4e5f6a7b8c.slice/cri-containerd-" + cid1 + ".scope")
+	f.Add("/system.slice/containerd.service/kubepods-burstable-pod2f1a8c3e_5b7d_4e9f_a1c2_3d4e5f6a7b8c.slice:cri-containerd:" + cid1)
+	f.Add("0::/libpod_parent/libpod-" + cid1 + "\n4:memory:/docker/" + cid2)
+	f.Add("")
+	f.Fuzz(func(t *testing.T, path string) {
+		ref := parseCgroupPath(path)
+		if ref.containerID != "" {
+			if !isContainerID(ref.containerID) || !strings.Contains(path, ref.containerID) {
+				t.Fatalf("bad container id %q from %q", ref.containerID, path)
+			}
+		} else if ref.podUID != "" || ref.runtime != "" {
+			t.Fatalf("pod uid or runtime without a container in %q: %+v", path, ref)
+		}
+		if ref.podUID != "" && !isUID(ref.podUID) {
+			t.Fatalf("bad pod uid %q from %q", ref.podUID, path)
+		}
+		_, _ = procCgroupPath(path)
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -163,6 +164,10 @@ func testConfig(cg *fakeCgroupFS, docker *fakeDockerAPI) *Config {
 	cfg.RescanInterval = 1 << 40
 	cfg.WatchCgroups = false
 	cfg.HostName = "test-host"
+	// Waits end as soon as the refresh is done; the margin is for loaded
+	// CI machines.
+	cfg.WaitTimeout = 5 * time.Second
+	cfg.RuntimeTimeout = 10 * time.Second
 	return cfg
 }
 

@@ -161,7 +161,7 @@ func (l *linuxFS) pidCgroup(pid int64) (v2Path, v1Path string, err error) {
 // watchCgroups adds an inotify watch on every cgroup directory and calls
 // notify when one is created (the container runtime's mkdir), so that a
 // short-lived container is seen before it is gone.
-func (l *linuxFS) watchCgroups(ctx context.Context, notify func()) error {
+func (l *linuxFS) watchCgroups(ctx context.Context, notify func(), warn func(error)) error {
 	if l.cgroupRoot == "" {
 		return nil
 	}
@@ -172,6 +172,7 @@ func (l *linuxFS) watchCgroups(ctx context.Context, notify func()) error {
 	f := os.NewFile(uintptr(fd), "inotify")
 	defer f.Close()
 	dirs := map[int32]string{}
+	var addErr error
 	add := func(root string) {
 		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || !d.IsDir() {
@@ -180,11 +181,21 @@ func (l *linuxFS) watchCgroups(ctx context.Context, notify func()) error {
 			wd, err := unix.InotifyAddWatch(fd, p, unix.IN_CREATE|unix.IN_ONLYDIR)
 			if err == nil {
 				dirs[int32(wd)] = p
+			} else if addErr == nil && !errors.Is(err, unix.ENOENT) {
+				addErr = err
 			}
 			return nil
 		})
 	}
 	add(l.cgroupRoot)
+	if addErr != nil {
+		// Typically ENOSPC: fs.inotify.max_user_watches is too low for
+		// this many cgroups. The rescan still covers the rest.
+		warn(fmt.Errorf("inotify_add_watch on cgroupfs (some cgroups are only seen by the rescan; raise fs.inotify.max_user_watches): %w", addErr))
+	}
+	// Cgroups created between the caller's last walk and the watches
+	// being in place: one rescan covers them.
+	notify()
 	go func() {
 		<-ctx.Done()
 		_ = f.SetReadDeadline(time.Unix(1, 0)) // a deadline in the past ends the pending read
@@ -202,6 +213,11 @@ func (l *linuxFS) watchCgroups(ctx context.Context, notify func()) error {
 		for off := 0; off+unix.SizeofInotifyEvent <= n; {
 			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
 			nameLen := int(ev.Len)
+			if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
+				// Events were lost: watch whatever is new and rescan.
+				add(l.cgroupRoot)
+				created = true
+			}
 			if ev.Mask&unix.IN_CREATE != 0 && ev.Mask&unix.IN_ISDIR != 0 {
 				name := strings.TrimRight(string(buf[off+unix.SizeofInotifyEvent:off+unix.SizeofInotifyEvent+nameLen]), "\x00")
 				if parent, ok := dirs[ev.Wd]; ok {

@@ -22,6 +22,7 @@ func podmanConfig(svc *podmantest.Service) *Config {
 	cfg.DockerEndpoints = []string{"unix://" + svc.Socket}
 	cfg.OCIStateDirs = nil
 	cfg.WaitTimeout = 5 * time.Second
+	cfg.RuntimeTimeout = 10 * time.Second
 	return cfg
 }
 

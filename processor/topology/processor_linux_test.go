@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 func oneRecord(attrs map[string]any) plog.Logs {
@@ -134,7 +136,8 @@ func TestSlowRuntimeDoesNotBlock(t *testing.T) {
 	cg := newFakeCgroupFS(t)
 	api := newFakeDockerAPI(t, "Docker Engine")
 	cfg := testConfig(cg, api)
-	cfg.RuntimeTimeout = 60e9 // the runtime, not its timeout, must not hold the pipeline
+	cfg.RuntimeTimeout = 60 * time.Second // the runtime, not its timeout, must not hold the pipeline
+	cfg.WaitTimeout = time.Second
 	tp := newTestPipeline(t, cfg)
 	ctx := context.Background()
 
@@ -153,7 +156,7 @@ func TestSlowRuntimeDoesNotBlock(t *testing.T) {
 		require.NoError(t, tp.lp.ConsumeLogs(ctx, oneRecord(map[string]any{attrCgroupID: id})))
 		_, rec := lastRecord(t, tp)
 		return strAttr(t, rec, attrContainerName) == "slow"
-	}, 30e9, 20e6)
+	}, 30*time.Second, 20*time.Millisecond)
 }
 
 func TestTracesAndMetricsResourceLevel(t *testing.T) {
@@ -222,3 +225,25 @@ func TestRecordNamespacesAreUsed(t *testing.T) {
 }
 
 func itoa(v int64) string { return pcommon.NewValueInt(v).AsString() }
+
+// TestHungRuntimeAtStart: a runtime that accepts connections but never
+// answers does not hold the collector's start; its failures are counted,
+// and the cgroup path still gives the container id.
+func TestHungRuntimeAtStart(t *testing.T) {
+	cg := newFakeCgroupFS(t)
+	id := cg.mkdir(t, "/docker/"+cid1, os.Getpid())
+	api := newFakeDockerAPI(t, "Docker Engine")
+	api.block()
+	cfg := testConfig(cg, api)
+	cfg.RuntimeTimeout = 500 * time.Millisecond
+	cfg.WaitTimeout = 0
+	tp := newTestPipeline(t, cfg) // returns: Start is bounded
+	require.Eventually(t, func() bool {
+		m, err := tp.tel.GetMetric("otelcol_topology_runtime_errors")
+		return err == nil && len(m.Data.(metricdata.Sum[int64]).DataPoints) > 0
+	}, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, tp.lp.ConsumeLogs(context.Background(), oneRecord(map[string]any{attrCgroupID: id})))
+	_, rec := lastRecord(t, tp)
+	assert.Equal(t, cid1, strAttr(t, rec, attrContainerID))
+	assert.Equal(t, int64(1), tp.missing(t)[missingRuntime])
+}

@@ -43,8 +43,8 @@ type hostFS interface {
 	// hasUnified reports whether a cgroup v2 hierarchy is mounted.
 	hasUnified() bool
 	// watchCgroups notifies (without blocking) when a cgroup directory is
-	// created, until ctx ends.
-	watchCgroups(ctx context.Context, notify func()) error
+	// created, until ctx ends; warn reports a partial failure.
+	watchCgroups(ctx context.Context, notify func(), warn func(error)) error
 }
 
 // cgroupEntry is what the cache knows about one cgroup.
@@ -171,14 +171,27 @@ func hostNamespaces(hfs hostFS, logger *zap.Logger) nsSet {
 	return nsSet{}
 }
 
-// start warms the cache (one synchronous refresh) and starts the
-// background refresher, the runtime event streams and the cgroupfs watch.
+// start starts the background refresher, the runtime event streams and
+// the cgroupfs watch, and waits for the first refresh (the warm-up walk of
+// cgroupfs and the runtimes' container lists) at most runtime_timeout, so
+// that a hung runtime cannot hold the collector's start.
 func (r *resolver) start(ctx context.Context) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
-	r.refresh(bg)
+	r.mu.RLock()
+	first := r.next
+	r.mu.RUnlock()
 	r.wg.Add(1)
 	go r.loop(bg)
+	defer func() {
+		t := time.NewTimer(r.cfg.RuntimeTimeout)
+		defer t.Stop()
+		select {
+		case <-first.done:
+		case <-t.C:
+			r.logger.Warn("the cache warm-up did not finish within runtime_timeout; continuing in the background")
+		}
+	}()
 	for i := range r.docker {
 		r.wg.Add(1)
 		go r.followEvents(bg, i)
@@ -187,7 +200,8 @@ func (r *resolver) start(ctx context.Context) {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			if err := r.fs.watchCgroups(bg, r.requestRefresh); err != nil && bg.Err() == nil {
+			warn := func(err error) { r.logger.Warn("cgroupfs watch incomplete", zap.Error(err)) }
+			if err := r.fs.watchCgroups(bg, r.requestRefresh, warn); err != nil && bg.Err() == nil {
 				r.logger.Warn("cannot watch cgroupfs; relying on the periodic rescan", zap.Error(err))
 			}
 		}()
@@ -208,6 +222,7 @@ func (r *resolver) loop(ctx context.Context) {
 	defer r.wg.Done()
 	t := time.NewTicker(r.cfg.RescanInterval)
 	defer t.Stop()
+	r.refresh(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -305,11 +320,14 @@ func (r *resolver) refresh(ctx context.Context) {
 	defer close(cycle.done)
 
 	var seen []walked
+	walkedAll := false
 	if r.fs.hasUnified() {
-		if err := r.fs.walkCgroups(func(id uint64, path string) {
+		err := r.fs.walkCgroups(func(id uint64, path string) {
 			seen = append(seen, walked{id, path})
-		}); err != nil && r.errLog.allow(r.now()) {
-			r.logger.Warn("cgroupfs walk failed", zap.Error(err))
+		})
+		walkedAll = err == nil
+		if err != nil && r.errLog.allow(r.now()) {
+			r.logger.Warn("cgroupfs walk failed; keeping the cached cgroups", zap.Error(err))
 		}
 	}
 
@@ -359,7 +377,7 @@ func (r *resolver) refresh(ctx context.Context) {
 			e.ns = retryNS[i]
 		}
 	}
-	if r.fs.hasUnified() {
+	if walkedAll {
 		for id, e := range r.cgroups {
 			if _, ok := present[id]; !ok && e.removedAt.IsZero() {
 				e.removedAt = now

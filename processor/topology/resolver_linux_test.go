@@ -35,7 +35,7 @@ func (r *resolver) cached(id int64) *cgroupEntry {
 }
 
 // TestInotifySeesNewCgroups: with no periodic rescan and no record asking,
-// a cgroup directory created after start is cached through the inotify
+// cgroup directories created after start are cached through the inotify
 // watch (nested directories included).
 func TestInotifySeesNewCgroups(t *testing.T) {
 	cg := newFakeCgroupFS(t)
@@ -49,8 +49,11 @@ func TestInotifySeesNewCgroups(t *testing.T) {
 	assert.Equal(t, cid1, e.ref.containerID)
 	assert.Equal(t, uid1, e.ref.podUID)
 
-	// A second container under a directory created after the first walk.
-	id2 := cg.mkdir(t, "/kubepods/besteffort/pod"+uid1+"/"+cid2)
+	// Once the first is seen the watches are in place (the watcher rescans
+	// once after adding them), and there is no other rescan: a second
+	// container under new parent directories can only be seen through
+	// inotify, including the watches added for the new parents.
+	id2 := cg.mkdir(t, "/kubepods/burstable/pod7c6b5a49-3e2d-4c1b-9a08-f7e6d5c4b3a2/"+cid2)
 	require.Eventually(t, func() bool { return r.cached(id2) != nil }, 30*time.Second, 10*time.Millisecond)
 }
 

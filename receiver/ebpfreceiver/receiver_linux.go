@@ -41,6 +41,7 @@ type ebpfReceiver struct {
 
 	mu        sync.Mutex
 	started   bool
+	startErr  error
 	stopped   bool
 	sink      *batchSink
 	shared    *bpfheaders.SharedMaps
@@ -100,9 +101,14 @@ func (r *ebpfReceiver) Start(ctx context.Context, _ component.Host) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.started {
-		return nil
+		return r.startErr // the other pipeline of the same receiver
 	}
 	r.started = true
+	r.startErr = r.start(ctx)
+	return r.startErr
+}
+
+func (r *ebpfReceiver) start(ctx context.Context) error {
 	if err := checkCapabilities(); err != nil {
 		return err
 	}
@@ -140,7 +146,8 @@ func (r *ebpfReceiver) Start(ctx context.Context, _ component.Host) error {
 		}
 		if err := p.Start(ctx, env); err != nil {
 			_ = p.Close()
-			r.closeProbesLocked()
+			_ = r.closeProbes()
+			_ = r.closeShared()
 			return fmt.Errorf("ebpf receiver: start probe %s: %w", p.Name(), err)
 		}
 		r.probes = append(r.probes, p)
@@ -205,7 +212,8 @@ func (r *ebpfReceiver) ProgramIDs() []ebpf.ProgramID {
 	return ids
 }
 
-func (r *ebpfReceiver) closeProbesLocked() error {
+// closeProbes closes the probes in reverse start order (caller holds mu).
+func (r *ebpfReceiver) closeProbes() error {
 	var errs []error
 	for i := len(r.probes) - 1; i >= 0; i-- {
 		if err := r.probes[i].Close(); err != nil {
@@ -213,13 +221,17 @@ func (r *ebpfReceiver) closeProbesLocked() error {
 		}
 	}
 	r.probes = nil
-	if r.shared != nil {
-		if err := r.shared.Close(); err != nil {
-			errs = append(errs, err)
-		}
-		r.shared = nil
-	}
 	return errors.Join(errs...)
+}
+
+// closeShared closes the shared maps (caller holds mu), after the probes.
+func (r *ebpfReceiver) closeShared() error {
+	if r.shared == nil {
+		return nil
+	}
+	err := r.shared.Close()
+	r.shared = nil
+	return err
 }
 
 // Shutdown closes every probe (their last records and the spans of the
@@ -239,19 +251,16 @@ func (r *ebpfReceiver) Shutdown(ctx context.Context) error {
 		r.loopsDone.Wait()
 	}
 	var errs []error
-	for i := len(r.probes) - 1; i >= 0; i-- {
-		if err := r.probes[i].Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close probe %s: %w", r.probes[i].Name(), err))
-		}
+	if err := r.closeProbes(); err != nil {
+		errs = append(errs, err)
 	}
-	r.probes = nil
 	if r.shared != nil {
 		r.pollLosses()
 	}
 	if r.sink != nil {
 		r.sink.flush(ctx)
 	}
-	if err := r.closeProbesLocked(); err != nil {
+	if err := r.closeShared(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

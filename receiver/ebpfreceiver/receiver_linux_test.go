@@ -399,6 +399,42 @@ func TestStartWithoutCapabilities(t *testing.T) {
 	assert.Contains(t, string(out), "--- PASS: TestCapabilityErrorChild")
 }
 
+// TestStartWithMinimalCapabilities re-runs TestMinimalCapabilitiesChild
+// under capsh with CAP_SYS_ADMIN dropped: CAP_BPF + CAP_PERFMON suffice.
+func TestStartWithMinimalCapabilities(t *testing.T) {
+	requireRoot(t)
+	capsh, err := exec.LookPath("capsh")
+	if err != nil {
+		t.Skip("needs capsh (libcap2-bin) to drop capabilities")
+	}
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(capsh, "--drop=cap_sys_admin", "--",
+		"-c", self+" -test.run=^TestMinimalCapabilitiesChild$ -test.v -test.count=1")
+	cmd.Env = append(os.Environ(), "OTR_CAPABILITY_CHILD=minimal")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "--- PASS: TestMinimalCapabilitiesChild")
+}
+
+func TestMinimalCapabilitiesChild(t *testing.T) {
+	if os.Getenv("OTR_CAPABILITY_CHILD") != "minimal" {
+		t.Skip("runs only under capsh from TestStartWithMinimalCapabilities")
+	}
+	eff, err := effectiveCaps()
+	require.NoError(t, err)
+	require.Zero(t, eff&(1<<capSysAdmin), "CAP_SYS_ADMIN must be dropped")
+	h := holdTree(t, `exit 5`)
+	st := startReceiver(t, treeConfig(h.pid))
+	h.release(t)
+	require.Eventually(t, func() bool {
+		return len(findRecords(allRecords(st.logs), "process.exit", func(r plog.LogRecord) bool {
+			return intAttr(r.Attributes(), "process.exit.code") == 5
+		})) == 1
+	}, 10*time.Second, 10*time.Millisecond, "events flow with CAP_BPF+CAP_PERFMON only")
+	require.NoError(t, st.rcv.Shutdown(context.Background()))
+}
+
 func TestCapabilityErrorChild(t *testing.T) {
 	if os.Getenv("OTR_CAPABILITY_CHILD") != "1" {
 		t.Skip("runs only under capsh from TestStartWithoutCapabilities")

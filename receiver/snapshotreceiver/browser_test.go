@@ -68,14 +68,35 @@ func TestConfigPageInBrowser(t *testing.T) {
 		require.NoError(t, err)
 		return strings.TrimSpace(s)
 	}
+	// waitJS polls a JavaScript condition until it holds, across page loads.
+	waitJS := func(js, what string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+			if err == nil && ok {
+				return
+			}
+			require.True(t, time.Now().Before(deadline), "%s: never happened (last error %v)", what, err)
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	waitText := func(id, want string) {
 		t.Helper()
-		js := `(document.getElementById("` + id + `")||{}).textContent && document.getElementById("` + id + `").textContent.includes(` + quoteJS(want) + `)`
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second)))
-		require.NoError(t, err, "#%s never contained %q", id, want)
+		waitJS(`!!document.getElementById("`+id+`") && document.getElementById("`+id+`").textContent.includes(`+quoteJS(want)+`)`,
+			"#"+id+" containing "+want)
+	}
+	// clickAndLoad clicks a form button and waits for the page the form
+	// post redirects to.
+	clickAndLoad := func(id string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__oldPage = true`))
+		require.NoError(t, err)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID(id))))
+		waitJS(`window.__oldPage !== true && document.readyState === "complete" && !!document.getElementById("message")`, "page after "+id)
 	}
 	screenshot := func(name string) {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		require.NoError(t, err)
 		p := filepath.Join(shots, name)
 		require.NoError(t, os.WriteFile(p, png, 0o644))
@@ -92,9 +113,8 @@ func TestConfigPageInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("in-endpoint"), "http://"+addr),
 		chromedp.SetValue(chromedp.ID("in-environment"), "browser"),
 		chromedp.SendKeys(chromedp.ID("in-token"), testToken),
-		chromedp.Click(chromedp.ID("connect")),
-		chromedp.WaitVisible(chromedp.ID("message")),
 	))
+	clickAndLoad("connect")
 	waitText("status", "connected")
 	tr.waitConnected(t, d.cmd.Process.Pid)
 	assert.Equal(t, "set", text("token"))
@@ -105,10 +125,7 @@ func TestConfigPageInBrowser(t *testing.T) {
 	assert.NotContains(t, html, testToken, "the page must never show the token")
 
 	// Take a snapshot from the page: it goes to the receiver.
-	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("snapshot")),
-		chromedp.WaitVisible(chromedp.ID("message")),
-	))
+	clickAndLoad("snapshot")
 	waitText("last-snapshot", "sent to the receiver")
 	last := text("last-snapshot")
 	id, _, ok := strings.Cut(last, ":")
@@ -125,10 +142,7 @@ func TestConfigPageInBrowser(t *testing.T) {
 	screenshot("snapshot-config-page-connected.png")
 
 	// Disconnect.
-	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("disconnect")),
-		chromedp.WaitVisible(chromedp.ID("message")),
-	))
+	clickAndLoad("disconnect")
 	waitText("status", "disconnected")
 	require.Eventually(t, func() bool { return len(tr.processes(t)) == 0 }, 10*time.Second, 20*time.Millisecond)
 	screenshot("snapshot-config-page-disconnected.png")

@@ -34,12 +34,24 @@ import (
 
 const testToken = "test-token-0123456789abcdef"
 
+// demoDir holds the demo binary; TestMain removes it.
+var demoDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if demoDir != "" {
+		_ = os.RemoveAll(demoDir)
+	}
+	os.Exit(code)
+}
+
 // demoBinary is built once for all tests of the package.
 var demoBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "snapshotdemo-*")
 	if err != nil {
 		return "", err
 	}
+	demoDir = dir
 	bin := filepath.Join(dir, "snapshotdemo")
 	out, err := exec.Command("go", "build", "-o", bin, "../../examples/snapshotdemo").CombinedOutput()
 	if err != nil {

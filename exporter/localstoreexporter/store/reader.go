@@ -68,6 +68,9 @@ type Filter struct {
 	Containers []string
 	// Services match service.name exactly or as a glob.
 	Services []string
+	// Receivers match the resource's otelcol.trace.source (the receiver's
+	// component id, e.g. ebpf/tls) exactly or as a glob.
+	Receivers []string
 	// Since (inclusive) and Until (exclusive) bound the event time.
 	Since, Until time.Time
 	// AfterID and UpToID bound the row id (insertion order): id > AfterID,
@@ -100,6 +103,7 @@ func (f Filter) sql() (string, []any) {
 	matchText("kind", f.Kinds, &where, &args)
 	matchText("process_name", f.ProcessNames, &where, &args)
 	matchText("service_name", f.Services, &where, &args)
+	matchText("source", f.Receivers, &where, &args)
 	if len(f.PIDs) > 0 {
 		ph := make([]string, len(f.PIDs))
 		for i, p := range f.PIDs {

@@ -194,6 +194,18 @@ func TestRetentionByAge(t *testing.T) {
 	var minuteOld int
 	require.NoError(t, r.db.QueryRow(`SELECT count(*) FROM rollup_minute WHERE process_name='old'`).Scan(&minuteOld))
 	assert.Zero(t, minuteOld)
+
+	// Summary picks the minute roll-ups only where retention left them
+	// complete.
+	sum, err = r.Summary(ctx, SummaryFilter{Since: now.Add(-time.Hour)})
+	require.NoError(t, err)
+	assert.Equal(t, "minute", sum.Resolution)
+	require.Len(t, sum.Rows, 1)
+	assert.Equal(t, SummaryRow{ProcessName: "new", EventName: "fs.open", Count: 100, Bytes: 100}, sum.Rows[0])
+	sum, err = r.Summary(ctx, SummaryFilter{Since: now.Add(-72 * time.Hour)})
+	require.NoError(t, err)
+	assert.Equal(t, "hour", sum.Resolution)
+	assert.Len(t, sum.Rows, 2)
 }
 
 func TestRetentionBySize(t *testing.T) {
@@ -285,12 +297,22 @@ func TestCrashLosesOnlyTheBatchInFlight(t *testing.T) {
 		committed = strings.Count(string(buf), "committed\n")
 	}
 	require.GreaterOrEqual(t, committed, 5, "child did not commit batches in time")
+
+	// Another process reads while the child writes (WAL mode).
+	ctx := context.Background()
+	live, err := OpenReader(ctx, dir, time.Second)
+	require.NoError(t, err)
+	liveCount, err := live.Count(ctx, Filter{})
+	require.NoError(t, err)
+	require.NoError(t, live.Close())
+	assert.GreaterOrEqual(t, liveCount, int64(committed*100))
+	assert.Zero(t, liveCount%100, "a reader sees whole batches only")
+
 	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no chance to clean up
 	_ = cmd.Wait()
 	n, _ := out.Read(tmp) // anything printed between our read and the kill
 	committed = strings.Count(string(append(buf, tmp[:max(n, 0)]...)), "committed\n")
 
-	ctx := context.Background()
 	r, err := OpenReader(ctx, dir, time.Second)
 	require.NoError(t, err)
 	defer r.Close()

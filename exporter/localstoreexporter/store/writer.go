@@ -52,7 +52,9 @@ func OpenWriter(ctx context.Context, dir string, opts WriterOptions) (*Writer, e
 	}
 	path := Path(dir)
 	d := dsn(path, false, opts.BusyTimeout)
-	d += "&_pragma=" + "journal_size_limit(67108864)"
+	// A 64 MiB page cache keeps the indexes' hot pages in memory as the
+	// store grows; the WAL is truncated to 64 MiB after checkpoints.
+	d += "&_pragma=cache_size(-65536)&_pragma=journal_size_limit(67108864)"
 	if opts.MaxPageCount > 0 {
 		d += fmt.Sprintf("&_pragma=max_page_count(%d)", opts.MaxPageCount)
 	}

@@ -154,6 +154,7 @@ type queryFlags struct {
 	kinds    listFlag
 	pids     listFlag
 	services listFlag
+	recvs    listFlag
 	match    string
 	attrs    listFlag
 	n        int
@@ -169,6 +170,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(&q.kinds, "kind", "log, span or metric (repeatable)")
 	fs.Var(&q.pids, "pid", "process.pid (repeatable)")
 	fs.Var(&q.services, "service", "service.name (repeatable, globs)")
+	fs.Var(&q.recvs, "receiver", "the receiver that produced the record, otelcol.trace.source (e.g. ebpf/tls; repeatable, globs)")
 	fs.StringVar(&q.match, "match", "", "regular expression that some field must match (any attribute as key=value or value, the body, names)")
 	fs.Var(&q.attrs, "attr", "KEY=REGEX: attribute KEY must match REGEX (repeatable)")
 	fs.IntVar(&q.n, "n", 20, "how many of the most recent events to print")
@@ -201,6 +203,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		ProcessNames: q.names,
 		Containers:   q.containers,
 		Services:     q.services,
+		Receivers:    q.recvs,
 	}
 	var err error
 	if filter.Since, err = parseTime("since", q.since, now); err != nil {

@@ -195,6 +195,11 @@ func TestQueryFiltersAndOrder(t *testing.T) {
 	// By pid, glob on the EventName.
 	objs = runJSON(t, dd, "--pid", "200", "-s", "fs.*,net.*")
 	assert.Equal(t, []any{"net.connect", "fs.open"}, field(objs, "event_name"))
+	// By receiver (otelcol.trace.source).
+	objs = runJSON(t, dd, "--receiver", "ebpf", "-n", "100")
+	assert.Len(t, objs, 34)
+	objs = runJSON(t, dd, "--receiver", "ebpf/tls")
+	assert.Empty(t, objs)
 	// Time range.
 	objs = runJSON(t, dd, "--all", "--since", base.Add(40*time.Second).Format(time.RFC3339), "--until", base.Add(42*time.Second).Format(time.RFC3339))
 	assert.Equal(t, []any{"net.connect", "fs.open"}, field(objs, "event_name"))

@@ -62,6 +62,11 @@ const (
 
 var errMalformed = errors.New("malformed message")
 
+var (
+	crlfcrlf = []byte("\r\n\r\n")
+	lflf     = []byte("\n\n")
+)
+
 type parser struct {
 	isReq     bool
 	st        state
@@ -466,6 +471,16 @@ func (c *Conn) begin(p *parser, ts int64) {
 func (c *Conn) readHead(p *parser, data []byte, ts int64) (int, bool, error) {
 	m := p.msg()
 	m.End = ts
+	if p.partial == 0 && len(m.Raw) == 0 {
+		// Fast path: the whole head is in this piece with CRLF line ends.
+		if k := bytes.Index(data, crlfcrlf); k >= 0 && bytes.Index(data[:k+2], lflf) < 0 {
+			if k+4 > c.lim.MaxHeaderBytes {
+				return k + 4, false, errMalformed
+			}
+			m.Raw = append(m.Raw, data[:k+4]...)
+			return k + 4, true, nil
+		}
+	}
 	i := 0
 	for {
 		j := bytes.IndexByte(data[i:], '\n')

@@ -16,7 +16,7 @@ type step struct {
 
 func run(t *testing.T, lim Limits, steps []step, pieceLen int) (*Conn, []*Exchange) {
 	t.Helper()
-	c := NewConn(lim, NewPool(8))
+	c := NewConn(lim, NewPool(0))
 	for i, s := range steps {
 		b := []byte(s.data)
 		n := pieceLen
@@ -173,7 +173,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, req, resp []byte, piece uint8) {
 		lim := Limits{MaxHeaderBytes: 512, MaxBodyBytes: 64, MaxPending: 4, MaxUndecidedBytes: 1024}
 		lim.SSE.MaxEvents, lim.SSE.MaxEventBytes, lim.SSE.MaxTextBytes = 4, 32, 32
-		pool := NewPool(4)
+		pool := NewPool(0)
 		c := NewConn(lim, pool)
 		n := int(piece%16) + 1
 		var ts int64

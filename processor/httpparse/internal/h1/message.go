@@ -9,6 +9,7 @@ package h1
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/otelcol-trace/otelcol-trace/processor/httpparse/internal/sse"
 )
@@ -114,25 +115,25 @@ func (e *Exchange) reset() {
 // Pool recycles Exchanges (and their buffers) between connections. It is
 // safe for concurrent use.
 type Pool struct {
-	free chan *Exchange
+	free      sync.Pool
+	maxBuffer int
 }
 
-// NewPool returns a pool keeping up to size idle exchanges.
-func NewPool(size int) *Pool {
-	return &Pool{free: make(chan *Exchange, size)}
+// NewPool returns a pool. Exchanges whose buffers grew past maxBuffer bytes
+// are not kept.
+func NewPool(maxBuffer int) *Pool {
+	return &Pool{maxBuffer: maxBuffer}
 }
 
 // Get returns a reset exchange.
 func (p *Pool) Get() *Exchange {
-	select {
-	case e := <-p.free:
-		e.reset()
-		return e
-	default:
-		e := &Exchange{}
+	if e, ok := p.free.Get().(*Exchange); ok {
 		e.reset()
 		return e
 	}
+	e := &Exchange{}
+	e.reset()
+	return e
 }
 
 // Put returns an exchange to the pool; the caller must not use it afterwards.
@@ -140,10 +141,10 @@ func (p *Pool) Put(e *Exchange) {
 	if e == nil {
 		return
 	}
-	select {
-	case p.free <- e:
-	default:
+	if p.maxBuffer > 0 && cap(e.Req.Raw)+cap(e.Req.Body)+cap(e.Resp.Raw)+cap(e.Resp.Body)+cap(e.SSE.Text) > p.maxBuffer {
+		return
 	}
+	p.free.Put(e)
 }
 
 func equalFoldASCII(b []byte, s string) bool {

@@ -126,7 +126,7 @@ func parseHead(m *Message, isReq bool) error {
 			continue // tolerate a malformed field line
 		}
 		name := line[:colon]
-		value := bytes.Trim(line[colon+1:], " \t")
+		value := trimOWS(line[colon+1:])
 		m.Headers = append(m.Headers, Header{Name: name, Value: value})
 		switch len(name) {
 		case 4:
@@ -172,9 +172,25 @@ func parseHead(m *Message, isReq bool) error {
 func nextLine(b []byte) (line, rest []byte) {
 	i := bytes.IndexByte(b, '\n')
 	if i < 0 {
-		return bytes.TrimSuffix(b, []byte("\r")), nil
+		line, rest = b, nil
+	} else {
+		line, rest = b[:i], b[i+1:]
 	}
-	return bytes.TrimSuffix(b[:i], []byte("\r")), b[i+1:]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, rest
+}
+
+// trimOWS removes optional whitespace (SP, HTAB) around a field value.
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 func parseDecimal(b []byte) (int64, bool) {

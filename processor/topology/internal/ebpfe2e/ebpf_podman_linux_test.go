@@ -109,6 +109,8 @@ func TestEBPFProcessProbeThroughTopology(t *testing.T) {
 	tcfg := tf.CreateDefaultConfig().(*topologyprocessor.Config)
 	tcfg.DockerEndpoints = []string{"unix://" + svc.Socket}
 	tcfg.OCIStateDirs = nil
+	tcfg.RuntimeTimeout = 10 * time.Second // margin for loaded CI machines
+	tcfg.WaitTimeout = 5 * time.Second
 	logs, traces := new(consumertest.LogsSink), new(consumertest.TracesSink)
 	tset := processortest.NewNopSettings(tf.Type())
 	lp, err := tf.CreateLogs(ctx, tset, tcfg, logs)

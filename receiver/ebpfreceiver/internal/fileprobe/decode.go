@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -71,13 +72,11 @@ func decodeEvent(raw []byte) (fileEvent, error) {
 	if err != nil {
 		return fileEvent{}, err
 	}
-	want := eventSize
+	want := closeSize // fs.open/fs.delete: header + the path's bytes
 	switch h.Type {
-	case evClose:
-		want = closeSize
 	case evRename:
 		want = renameSize
-	case evOpen, evDelete:
+	case evOpen, evDelete, evClose:
 	default:
 		return fileEvent{}, fmt.Errorf("file event: unknown type %d", h.Type)
 	}
@@ -101,25 +100,28 @@ func decodeEvent(raw []byte) (fileEvent, error) {
 	}
 	if h.Type != evClose {
 		n := int(le.Uint16(raw[offPathLen:]))
-		e.path, e.pathTruncated = boundedString(raw[offPath:offPath+pathMax], n)
+		if n > len(raw)-offPath {
+			return fileEvent{}, fmt.Errorf("file event type %d: path of %d bytes in a %d-byte record", h.Type, n, len(raw))
+		}
+		e.path, e.pathTruncated = boundedString(raw[offPath:offPath+n], n, pathMax)
 	}
 	if h.Type == evRename {
 		n := int(le.Uint16(raw[offPath2Len:]))
-		e.path2, e.path2Truncated = boundedString(raw[eventSize:eventSize+pathMax], n)
+		e.path2, e.path2Truncated = boundedString(raw[eventSize:eventSize+pathMax], n, pathMax)
 	}
 	return e, nil
 }
 
 // boundedString returns the NUL-terminated string of n bytes (incl. the NUL)
-// in b, and whether the kernel had to cut it (the buffer was filled).
-func boundedString(b []byte, n int) (string, bool) {
+// in b, and whether the kernel had to cut it (it filled all max bytes).
+func boundedString(b []byte, n, max int) (string, bool) {
 	if n <= 0 {
 		return "", false
 	}
 	if n > len(b) {
 		n = len(b)
 	}
-	return bpfheaders.CString(b[:n]), n == len(b)
+	return bpfheaders.CString(b[:n]), n >= max
 }
 
 // ResolvePath makes p absolute against the task's cwd (dfd == AT_FDCWD) or
@@ -142,6 +144,19 @@ func ResolvePath(procRoot string, pid uint32, dfd int32, p string) string {
 	return path.Join(dir, p)
 }
 
+// splitPath returns the directory and the base name of a clean absolute or
+// relative path without allocating.
+func splitPath(p string) (dir, name string) {
+	i := strings.LastIndexByte(p, '/')
+	switch {
+	case i < 0:
+		return ".", p
+	case i == 0:
+		return "/", p[1:]
+	}
+	return p[:i], p[i+1:]
+}
+
 func putPath(attrs pcommon.Map, key, p string, truncated bool) {
 	attrs.PutStr(key, p)
 	if truncated {
@@ -154,7 +169,7 @@ func seconds(ns uint64) float64 { return float64(ns) / 1e9 }
 // fillRecord writes event e as a log record (docs/events.md, Files).
 // path/path2 are the (resolved) paths; closePath is the path the fd was
 // opened with, for fs.close.
-func fillRecord(lr plog.LogRecord, e *fileEvent, wall time.Time, observed time.Time, path1, path2, closePath string) {
+func fillRecord(lr plog.LogRecord, e *fileEvent, wall time.Time, observed time.Time, path1, path2, closePath string, flags *flagNames) {
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(wall))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	attrs := lr.Attributes()
@@ -166,9 +181,10 @@ func fillRecord(lr plog.LogRecord, e *fileEvent, wall time.Time, observed time.T
 	case evOpen:
 		lr.SetEventName("fs.open")
 		putPath(attrs, "file.path", path1, e.pathTruncated)
-		attrs.PutStr("file.name", path.Base(path1))
-		attrs.PutStr("file.directory", path.Dir(path1))
-		attrs.PutStr("fs.open.flags", OpenFlagsString(e.flags))
+		dir, name := splitPath(path1)
+		attrs.PutStr("file.name", name)
+		attrs.PutStr("file.directory", dir)
+		attrs.PutStr("fs.open.flags", flags.name(e.flags))
 		attrs.PutInt("fs.open.mode", int64(e.mode))
 		if !failed {
 			attrs.PutInt("fs.fd", int64(e.fd))

@@ -23,6 +23,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "common.h"
+#include "submit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -144,6 +145,20 @@ struct {
 	__type(value, struct fd_state);
 } file_fds SEC(".maps");
 
+/* One scratch event per CPU for the variable-size records; sized as two
+ * file_events so that the verifier can bound header + masked length. */
+struct file_scratch_value {
+	struct file_event ev;
+	char spare[FILE_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_scratch_value);
+} file_scratch SEC(".maps");
+
 static __always_inline bool is_tracked_call(long id)
 {
 	switch (id) {
@@ -191,7 +206,7 @@ static __always_inline void on_close_enter(struct pt_regs *regs)
 			e->path_len = 0;
 			e->path2_len = 0;
 			e->_pad0 = 0;
-			otr_ringbuf_submit(&file_events, e);
+			fp_submit(&file_events, e, FILE_CLOSE_EVENT_SIZE);
 		}
 	}
 	bpf_map_delete_elem(&file_fds, &k);
@@ -321,18 +336,25 @@ static __always_inline void on_call_exit(__u64 key, struct file_call *c, long re
 		r->ev.fd = -1;
 		r->ev.path_len = read_path(r->ev.path, c->path_ptr);
 		r->ev.path2_len = read_path(r->path2, c->path2_ptr);
-		otr_ringbuf_submit(&file_events, r);
+		fp_submit(&file_events, r, sizeof(*r));
 		return;
 	}
 
-	struct file_event *e = otr_ringbuf_reserve(&file_events, sizeof(*e), OTR_PROBE_FILE);
+	/* fs.open/fs.delete are sent with only the bytes of the path that was
+	 * read (bpf_ringbuf_output from a per-CPU scratch event), so that the
+	 * ring holds several times more of them than at the full path size. */
+	__u32 zero = 0;
+	struct file_event *e = bpf_map_lookup_elem(&file_scratch, &zero);
 	if (!e)
 		return;
 	otr_fill_header(&e->hdr, is_open ? FILE_EV_OPEN : FILE_EV_DELETE);
 	fill_call(e, c, ret, now);
 	e->fd = is_open && ret >= 0 ? (__s32)ret : -1;
 	e->path_len = read_path(e->path, c->path_ptr);
-	otr_ringbuf_submit(&file_events, e);
+	__u64 size = e->path_len & (2 * FILE_PATH_MAX - 1);
+	size += FILE_CLOSE_EVENT_SIZE;
+	if (bpf_ringbuf_output(&file_events, e, size, fp_output_flags(&file_events, size)))
+		otr_count_loss(OTR_PROBE_FILE, OTR_LOSS_RINGBUF_FULL);
 }
 
 static __always_inline void count_io(struct pt_regs *regs, long ret, bool is_write)

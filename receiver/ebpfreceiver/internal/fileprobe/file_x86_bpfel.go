@@ -76,6 +76,12 @@ type fileFileRenameEvent struct {
 	Path2 [512]int8
 }
 
+type fileFileScratchValue struct {
+	_     structs.HostLayout
+	Ev    fileFileEvent
+	Spare [512]int8
+}
+
 type fileOtrCommKey struct {
 	_    structs.HostLayout
 	Comm [16]int8
@@ -95,6 +101,7 @@ const (
 	fileMapFileCalls         = "file_calls"
 	fileMapFileEvents        = "file_events"
 	fileMapFileFds           = "file_fds"
+	fileMapFileScratch       = "file_scratch"
 	fileMapOtrFilterCgroups  = "otr_filter_cgroups"
 	fileMapOtrFilterComms    = "otr_filter_comms"
 	fileMapOtrFilterPids     = "otr_filter_pids"
@@ -165,6 +172,7 @@ type fileMapSpecs struct {
 	FileCalls         *ebpf.MapSpec `ebpf:"file_calls"`
 	FileEvents        *ebpf.MapSpec `ebpf:"file_events"`
 	FileFds           *ebpf.MapSpec `ebpf:"file_fds"`
+	FileScratch       *ebpf.MapSpec `ebpf:"file_scratch"`
 	OtrFilterCgroups  *ebpf.MapSpec `ebpf:"otr_filter_cgroups"`
 	OtrFilterComms    *ebpf.MapSpec `ebpf:"otr_filter_comms"`
 	OtrFilterPids     *ebpf.MapSpec `ebpf:"otr_filter_pids"`
@@ -209,6 +217,7 @@ type fileMaps struct {
 	FileCalls         *ebpf.Map `ebpf:"file_calls"`
 	FileEvents        *ebpf.Map `ebpf:"file_events"`
 	FileFds           *ebpf.Map `ebpf:"file_fds"`
+	FileScratch       *ebpf.Map `ebpf:"file_scratch"`
 	OtrFilterCgroups  *ebpf.Map `ebpf:"otr_filter_cgroups"`
 	OtrFilterComms    *ebpf.Map `ebpf:"otr_filter_comms"`
 	OtrFilterPids     *ebpf.Map `ebpf:"otr_filter_pids"`
@@ -222,6 +231,7 @@ func (m *fileMaps) Close() error {
 		m.FileCalls,
 		m.FileEvents,
 		m.FileFds,
+		m.FileScratch,
 		m.OtrFilterCgroups,
 		m.OtrFilterComms,
 		m.OtrFilterPids,

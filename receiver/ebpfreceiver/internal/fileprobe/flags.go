@@ -77,3 +77,20 @@ func OpenForWriting(flags uint32) bool {
 	acc := flags & oAccMode
 	return acc == oWronly || acc == oRdwr
 }
+
+// flagNames caches OpenFlagsString per flag value (a process uses few).
+type flagNames struct {
+	names map[uint32]string
+}
+
+func (f *flagNames) name(flags uint32) string {
+	if s, ok := f.names[flags]; ok {
+		return s
+	}
+	if f.names == nil || len(f.names) > 4096 {
+		f.names = map[uint32]string{}
+	}
+	s := OpenFlagsString(flags)
+	f.names[flags] = s
+	return s
+}

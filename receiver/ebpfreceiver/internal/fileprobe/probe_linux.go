@@ -38,15 +38,13 @@ type fileProbe struct {
 	reader *ringreader.Reader
 	env    probe.Env
 	paths  map[fdKey]string // path of each fd seen open, for fs.close
+	flags  flagNames
 	closed bool
 }
 
-// New returns the file probe for cfg.
-func New(cfg Config) (probe.Probe, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("file probe config: %w", err)
-	}
-	return &fileProbe{cfg: cfg, paths: map[fdKey]string{}}, nil
+// New returns the file probe for cfg (checked again by Start).
+func New(cfg Config) probe.Probe {
+	return &fileProbe{cfg: cfg, paths: map[fdKey]string{}}
 }
 
 func (p *fileProbe) Name() string { return Name }
@@ -63,6 +61,9 @@ func (p *fileProbe) Start(_ context.Context, env probe.Env) error {
 	defer p.mu.Unlock()
 	if p.objs != nil {
 		return errors.New("file probe: already started")
+	}
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("file probe config: %w", err)
 	}
 	if env.Logger == nil {
 		env.Logger = zap.NewNop()
@@ -83,7 +84,9 @@ func (p *fileProbe) Start(_ context.Context, env probe.Env) error {
 			return fmt.Errorf("file probe: set %s: %w", name, err)
 		}
 	}
-	spec.Maps["file_events"].MaxEntries = uint32(p.cfg.RingBufferSize)
+	if size := ringSize(p.cfg.RingBufferSize, env.RingBufferSize); size > 0 {
+		spec.Maps["file_events"].MaxEntries = size
+	}
 	spec.Maps["file_fds"].MaxEntries = uint32(p.cfg.MaxTrackedFDs)
 	objs := &fileObjects{}
 	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: sharedFor(spec, env.SharedMaps)}); err != nil {
@@ -99,7 +102,7 @@ func (p *fileProbe) Start(_ context.Context, env probe.Env) error {
 		p.links = append(p.links, l)
 	}
 	rd, err := ringreader.Start(objs.FileEvents, ringreader.Options{
-		Probe: Name, PollInterval: p.cfg.PollInterval, Sink: env.Sink, Logger: env.Logger,
+		Probe: Name, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
 	}, p.handle)
 	if err != nil {
 		p.closeLocked()
@@ -107,6 +110,15 @@ func (p *fileProbe) Start(_ context.Context, env probe.Env) error {
 	}
 	p.reader = rd
 	return nil
+}
+
+// ringSize returns the probe's ring buffer size: its own override, else the
+// receiver's, else 0 (the size compiled into the object).
+func ringSize(own int, receiver uint32) uint32 {
+	if own > 0 {
+		return uint32(own)
+	}
+	return receiver
 }
 
 // sharedFor returns the shared maps that spec declares.
@@ -151,7 +163,7 @@ func (p *fileProbe) handle(raw []byte) error {
 	wall := p.env.Clock.Wall(e.hdr.Ktime)
 	now := time.Now()
 	p.env.Sink.EmitLog(func(lr plog.LogRecord) {
-		fillRecord(lr, &e, wall, now, p1, p2, closePath)
+		fillRecord(lr, &e, wall, now, p1, p2, closePath, &p.flags)
 	})
 	return nil
 }

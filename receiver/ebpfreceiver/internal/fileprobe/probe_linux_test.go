@@ -182,8 +182,7 @@ func startProbe(t *testing.T, cfg Config, f bpfheaders.Filter) *probeenv.Sink {
 	env, shared, err := probeenv.New(f, sink, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { shared.Close() })
-	p, err := New(cfg)
-	require.NoError(t, err)
+	p := New(cfg)
 	require.NoError(t, p.Start(t.Context(), env))
 	t.Cleanup(func() { require.NoError(t, p.Close()) })
 	return sink
@@ -205,7 +204,7 @@ func TestFileProbeEvents(t *testing.T) {
 	dir := t.TempDir()
 	h := startHelper(t, dir, "fp-helper")
 	cfg := NewDefaultConfig()
-	cfg.PollInterval = 10 * time.Millisecond
+	cfg.Enabled = true
 	sink := startProbe(t, cfg, bpfheaders.Filter{PIDs: []uint32{uint32(h.cmd.Process.Pid)}})
 	res := h.run(t)
 	require.Equal(t, 123, res.Written)
@@ -260,7 +259,7 @@ func TestFileProbeCommFilter(t *testing.T) {
 	keep := startHelper(t, keepDir, "fp-keep")
 	drop := startHelper(t, dropDir, "fp-drop")
 	cfg := NewDefaultConfig()
-	cfg.PollInterval = 10 * time.Millisecond
+	cfg.Enabled = true
 	sink := startProbe(t, cfg, bpfheaders.Filter{ExcludeComms: []string{"fp-drop"}})
 	// The dropped helper runs first: when the kept helper's events have all
 	// arrived, the dropped one's would have too (one ring, in order).

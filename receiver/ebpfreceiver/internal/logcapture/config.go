@@ -12,6 +12,8 @@ const hardMaxCaptureBytes = 32768
 
 // Config is the configuration of the logcapture probe.
 type Config struct {
+	// Enabled switches the probe on.
+	Enabled bool `mapstructure:"enabled"`
 	// Include lists regular expressions (Go RE2 syntax) matched against the
 	// absolute path of a file opened for writing; a file is captured when
 	// one matches and no Exclude does. The default matches *.log files and
@@ -34,13 +36,12 @@ type Config struct {
 	// ScanExisting marks, at start, the matching files that processes
 	// already have open for writing (from /proc/<pid>/fd).
 	ScanExisting bool `mapstructure:"scan_existing"`
-	// RingBufferSize is the size in bytes of the probe's ring buffer: a
-	// power of two, at least 64 KiB.
+	// RingBufferSize overrides the receiver's ring_buffer.size for this
+	// probe (bytes, a power of two of at least 64 KiB); 0 keeps the
+	// receiver's.
 	RingBufferSize int `mapstructure:"ring_buffer_size"`
 	// MaxTrackedFDs bounds the kernel map of fds being captured.
 	MaxTrackedFDs int `mapstructure:"max_tracked_fds"`
-	// PollInterval bounds how long an event waits in a quiet ring buffer.
-	PollInterval time.Duration `mapstructure:"poll_interval"`
 }
 
 // ConsoleConfig selects console (stdout/stderr) capture.
@@ -49,8 +50,9 @@ type ConsoleConfig struct {
 	Streams []string `mapstructure:"streams"`
 }
 
-// NewDefaultConfig returns the defaults: *.log, /log/ and /logs/ files, no
-// console, 16 KiB per write, 1 s idle flush, a 16 MiB ring buffer.
+// NewDefaultConfig returns the defaults: disabled; when enabled, *.log,
+// /log/ and /logs/ files, no console, 16 KiB per write, 1 s idle flush, a
+// 16 MiB ring buffer.
 func NewDefaultConfig() Config {
 	return Config{
 		Include:          []string{`\.log$`, `/logs?/`},
@@ -60,7 +62,6 @@ func NewDefaultConfig() Config {
 		ScanExisting:     true,
 		RingBufferSize:   16 << 20,
 		MaxTrackedFDs:    65536,
-		PollInterval:     50 * time.Millisecond,
 	}
 }
 
@@ -94,14 +95,11 @@ func (c *Config) Validate() error {
 	if c.FlushTimeout < 10*time.Millisecond || c.FlushTimeout > time.Minute {
 		errs = append(errs, fmt.Errorf("flush_timeout: %v out of range [10ms, 1m]", c.FlushTimeout))
 	}
-	if c.RingBufferSize < 64<<10 || c.RingBufferSize > 1<<30 || c.RingBufferSize&(c.RingBufferSize-1) != 0 {
-		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be a power of two between 65536 and 1073741824", c.RingBufferSize))
+	if c.RingBufferSize != 0 && (c.RingBufferSize < 64<<10 || c.RingBufferSize > 1<<30 || c.RingBufferSize&(c.RingBufferSize-1) != 0) {
+		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be 0 (the receiver's size) or a power of two between 65536 and 1073741824", c.RingBufferSize))
 	}
 	if c.MaxTrackedFDs < 1024 || c.MaxTrackedFDs > 1<<22 {
 		errs = append(errs, fmt.Errorf("max_tracked_fds: %d out of range [1024, %d]", c.MaxTrackedFDs, 1<<22))
-	}
-	if c.PollInterval <= 0 || c.PollInterval > 10*time.Second {
-		errs = append(errs, fmt.Errorf("poll_interval: %v out of range (0, 10s]", c.PollInterval))
 	}
 	return errors.Join(errs...)
 }

@@ -46,7 +46,11 @@ func (b *lineBuffer) feed(data []byte, cut bool, ts, now time.Time, maxLine int,
 			b.partial = seg[:0]
 		}
 		if len(seg) > maxLine {
-			emit(seg[:maxLine], lineTS, true)
+			for len(seg) > 0 {
+				n := min(len(seg), maxLine)
+				emit(seg[:n], lineTS, true)
+				seg = seg[n:]
+			}
 		} else {
 			emit(seg, lineTS, b.resync)
 		}

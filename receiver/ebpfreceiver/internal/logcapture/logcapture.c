@@ -27,6 +27,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "common.h"
+#include "submit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -139,11 +140,16 @@ struct {
 	__type(value, struct log_write_event);
 } log_scratch SEC(".maps");
 
-static __always_inline __u64 log_rb_flags(void)
+/* log_output_flags: for bpf_ringbuf_output, which queries before the
+ * record is added: wake only when this record makes the ring cross
+ * wakeup_bytes (see submit.h). */
+static __always_inline __u64 log_output_flags(__u64 size)
 {
 	struct otr_filter_config *cfg = otr_config();
-	if (cfg && cfg->wakeup_bytes &&
-	    bpf_ringbuf_query(&log_events, BPF_RB_AVAIL_DATA) >= cfg->wakeup_bytes)
+	if (!cfg || !cfg->wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	__u64 avail = bpf_ringbuf_query(&log_events, BPF_RB_AVAIL_DATA);
+	if (avail < cfg->wakeup_bytes && avail + size + 8 >= cfg->wakeup_bytes)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
@@ -162,7 +168,7 @@ static __always_inline void emit_fd_event(__u32 type, __u64 file_id, __s32 fd, _
 	e->path_len = 0;
 	e->_pad0 = 0;
 	e->_pad1 = 0;
-	otr_ringbuf_submit(&log_events, e);
+	fp_submit(&log_events, e, LOG_FD_EVENT_SIZE);
 }
 
 SEC("tp_btf/sys_enter")
@@ -243,7 +249,7 @@ static __always_inline void on_open_exit(long ret)
 	e->_pad1 = 0;
 	long n = bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)c.path_ptr);
 	e->path_len = n > 0 ? (__u16)n : 0;
-	otr_ringbuf_submit(&log_events, e);
+	fp_submit(&log_events, e, sizeof(*e));
 	if (bpf_map_update_elem(&log_fds, &k, &file_id, BPF_ANY))
 		otr_count_loss(OTR_PROBE_LOGCAPTURE, OTR_LOSS_MAP_FULL);
 }
@@ -338,7 +344,7 @@ static __always_inline void on_write_exit(struct pt_regs *regs, long id, long re
 	e->captured = off;
 	__u64 size = (__u64)off & (2 * LOG_DATA_MAX - 1);
 	size += LOG_WRITE_HDR_SIZE;
-	if (bpf_ringbuf_output(&log_events, e, size, log_rb_flags()))
+	if (bpf_ringbuf_output(&log_events, e, size, log_output_flags(size)))
 		otr_count_loss(OTR_PROBE_LOGCAPTURE, OTR_LOSS_RINGBUF_FULL);
 }
 

@@ -76,16 +76,9 @@ type captureProbe struct {
 	done    chan struct{}
 }
 
-// New returns the logcapture probe for cfg.
-func New(cfg Config) (probe.Probe, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("logcapture probe config: %w", err)
-	}
-	m, err := newPathMatcher(&cfg)
-	if err != nil {
-		return nil, fmt.Errorf("logcapture probe config: %w", err)
-	}
-	return &captureProbe{cfg: cfg, matcher: m, files: map[fileKey]*logFile{}, console: map[consoleKey]*consoleStream{}}, nil
+// New returns the logcapture probe for cfg (checked by Start).
+func New(cfg Config) probe.Probe {
+	return &captureProbe{cfg: cfg, files: map[fileKey]*logFile{}, console: map[consoleKey]*consoleStream{}}
 }
 
 func (p *captureProbe) Name() string { return Name }
@@ -96,6 +89,14 @@ func (p *captureProbe) Start(_ context.Context, env probe.Env) error {
 	if p.objs != nil {
 		return errors.New("logcapture probe: already started")
 	}
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("logcapture probe config: %w", err)
+	}
+	m, err := newPathMatcher(&p.cfg)
+	if err != nil {
+		return fmt.Errorf("logcapture probe config: %w", err)
+	}
+	p.matcher = m
 	if env.Logger == nil {
 		env.Logger = zap.NewNop()
 	}
@@ -118,7 +119,11 @@ func (p *captureProbe) Start(_ context.Context, env probe.Env) error {
 		return fmt.Errorf("logcapture probe: count CPUs: %w", err)
 	}
 	spec.Maps["log_scratch"].MaxEntries = uint32(ncpu)
-	spec.Maps["log_events"].MaxEntries = uint32(p.cfg.RingBufferSize)
+	if p.cfg.RingBufferSize > 0 {
+		spec.Maps["log_events"].MaxEntries = uint32(p.cfg.RingBufferSize)
+	} else if env.RingBufferSize > 0 {
+		spec.Maps["log_events"].MaxEntries = env.RingBufferSize
+	}
 	spec.Maps["log_fds"].MaxEntries = uint32(p.cfg.MaxTrackedFDs)
 	shared := map[string]*ebpf.Map{}
 	for name, m := range env.SharedMaps {
@@ -143,7 +148,7 @@ func (p *captureProbe) Start(_ context.Context, env probe.Env) error {
 		p.links = append(p.links, l)
 	}
 	rd, err := ringreader.Start(objs.LogEvents, ringreader.Options{
-		Probe: Name, PollInterval: p.cfg.PollInterval, Sink: env.Sink, Logger: env.Logger,
+		Probe: Name, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
 	}, p.handle)
 	if err != nil {
 		p.closeLocked()

@@ -4,6 +4,7 @@ package logcapture
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,7 +43,7 @@ func startWriter(t *testing.T, args ...string) *writer {
 	w := &writer{stdin: pw}
 	w.cmd = exec.Command(py, append([]string{"testdata/writer.py"}, args...)...)
 	w.cmd.Stdin = pr
-	w.cmd.Stdout = os.Stdout
+	w.cmd.Stdout = io.Discard
 	w.cmd.Stderr = os.Stderr
 	require.NoError(t, w.cmd.Start())
 	pr.Close()
@@ -73,8 +74,7 @@ func startProbe(t *testing.T, cfg Config, pids ...int) started {
 	env, shared, err := probeenv.New(f, sink, nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { shared.Close() })
-	p, err := New(cfg)
-	require.NoError(t, err)
+	p := New(cfg)
 	require.NoError(t, p.Start(t.Context(), env))
 	t.Cleanup(func() { _ = p.Close() })
 	return started{sink: sink, shared: shared, probe: p}
@@ -95,7 +95,7 @@ func TestLogCaptureScenario(t *testing.T) {
 	dir := t.TempDir()
 	w := startWriter(t, dir, "scenario")
 	cfg := NewDefaultConfig()
-	cfg.PollInterval = 10 * time.Millisecond
+	cfg.Enabled = true
 	s := startProbe(t, cfg, w.cmd.Process.Pid)
 	w.run(t)
 
@@ -126,7 +126,7 @@ func TestLogCaptureBurst(t *testing.T) {
 	const lines = 20000 // 20000 * 58 bytes = 1.1 MiB
 	w := startWriter(t, dir, "burst", fmt.Sprint(lines))
 	cfg := NewDefaultConfig()
-	cfg.PollInterval = 10 * time.Millisecond
+	cfg.Enabled = true
 	s := startProbe(t, cfg, w.cmd.Process.Pid)
 	w.run(t)
 
@@ -166,7 +166,7 @@ func TestLogCaptureConsole(t *testing.T) {
 	dir := t.TempDir()
 	w := startWriter(t, dir, "console")
 	cfg := NewDefaultConfig()
-	cfg.PollInterval = 10 * time.Millisecond
+	cfg.Enabled = true
 	cfg.Console.Streams = []string{"stdout"}
 	s := startProbe(t, cfg, w.cmd.Process.Pid)
 	w.run(t)
@@ -176,4 +176,27 @@ func TestLogCaptureConsole(t *testing.T) {
 	require.Eventually(t, func() bool { return len(bodiesOf(s.sink.Records(), stream("stdout"))) >= 2 }, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, []string{"to stdout 1", "to stdout 2"}, bodiesOf(s.sink.Records(), stream("stdout")))
 	assert.Empty(t, bodiesOf(s.sink.Records(), stream("stderr")), "stderr is not configured")
+}
+
+func TestLogCaptureBoundedWrite(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	w := startWriter(t, dir, "big")
+	cfg := NewDefaultConfig()
+	cfg.Enabled = true
+	cfg.MaxBytesPerWrite = 40
+	s := startProbe(t, cfg, w.cmd.Process.Pid)
+	w.run(t)
+	inLog := func(r probeenv.Record) bool { return r.Attrs["log.file.path"] == filepath.Join(dir, "big.log") }
+	var recs []probeenv.Record
+	require.Eventually(t, func() bool { recs = s.sink.Find(inLog); return len(recs) >= 3 }, 10*time.Second, 10*time.Millisecond)
+	require.Len(t, recs, 3, "%+v", recs)
+	assert.Equal(t, strings.Repeat("A", 40), recs[0].Body, "the write is captured up to max_bytes_per_write")
+	assert.Equal(t, true, recs[0].Attrs["log.record.truncated"])
+	// What followed the cut is unknown: the next write's first line could be
+	// the rest of a line, so it is flagged too; the one after is clean.
+	assert.Equal(t, "next", recs[1].Body)
+	assert.Equal(t, true, recs[1].Attrs["log.record.truncated"])
+	assert.Equal(t, "last", recs[2].Body)
+	assert.NotContains(t, recs[2].Attrs, "log.record.truncated")
 }

@@ -3,6 +3,7 @@
 package logcapture
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -12,10 +13,19 @@ import (
 // Name is the probe's name in the receiver's config and in the loss metrics.
 const Name = "logcapture"
 
-// New returns an error: the logcapture probe needs eBPF on Linux (x86_64).
-func New(cfg Config) (probe.Probe, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("logcapture probe config: %w", err)
+// New returns the logcapture probe; on this platform its Start fails: it needs
+// eBPF on Linux (x86_64).
+func New(cfg Config) probe.Probe { return unsupported{cfg: cfg} }
+
+type unsupported struct{ cfg Config }
+
+func (unsupported) Name() string { return Name }
+
+func (u unsupported) Start(context.Context, probe.Env) error {
+	if err := u.cfg.Validate(); err != nil {
+		return fmt.Errorf("logcapture probe config: %w", err)
 	}
-	return nil, errors.New("logcapture probe: not supported on this platform (needs Linux on x86_64 with eBPF)")
+	return errors.New("logcapture probe: not supported on this platform (needs Linux on x86_64 with eBPF)")
 }
+
+func (unsupported) Close() error { return nil }

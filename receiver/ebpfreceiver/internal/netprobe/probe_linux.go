@@ -38,12 +38,9 @@ type netProbe struct {
 	unixPeers map[sockKey]string // reader goroutine only
 }
 
-// New returns the network probe for cfg.
-func New(cfg Config) (probe.Probe, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("network probe config: %w", err)
-	}
-	return &netProbe{cfg: cfg, unixPeers: map[sockKey]string{}}, nil
+// New returns the network probe for cfg (checked again by Start).
+func New(cfg Config) probe.Probe {
+	return &netProbe{cfg: cfg, unixPeers: map[sockKey]string{}}
 }
 
 func (p *netProbe) Name() string { return Name }
@@ -53,6 +50,9 @@ func (p *netProbe) Start(_ context.Context, env probe.Env) error {
 	defer p.mu.Unlock()
 	if p.objs != nil {
 		return errors.New("network probe: already started")
+	}
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("network probe config: %w", err)
 	}
 	if env.Logger == nil {
 		env.Logger = zap.NewNop()
@@ -69,7 +69,11 @@ func (p *netProbe) Start(_ context.Context, env probe.Env) error {
 	if err := spec.Variables["want_failed"].Set(failed); err != nil {
 		return fmt.Errorf("network probe: set want_failed: %w", err)
 	}
-	spec.Maps["net_events"].MaxEntries = uint32(p.cfg.RingBufferSize)
+	if p.cfg.RingBufferSize > 0 {
+		spec.Maps["net_events"].MaxEntries = uint32(p.cfg.RingBufferSize)
+	} else if env.RingBufferSize > 0 {
+		spec.Maps["net_events"].MaxEntries = env.RingBufferSize
+	}
 	spec.Maps["net_socks"].MaxEntries = uint32(p.cfg.MaxTrackedSockets)
 	shared := map[string]*ebpf.Map{}
 	for name, m := range env.SharedMaps {
@@ -91,7 +95,7 @@ func (p *netProbe) Start(_ context.Context, env probe.Env) error {
 		p.links = append(p.links, l)
 	}
 	rd, err := ringreader.Start(objs.NetEvents, ringreader.Options{
-		Probe: Name, PollInterval: p.cfg.PollInterval, Sink: env.Sink, Logger: env.Logger,
+		Probe: Name, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
 	}, p.handle)
 	if err != nil {
 		p.closeLocked()

@@ -216,9 +216,8 @@ func TestNetworkProbeEvents(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { shared.Close() })
 	cfg := NewDefaultConfig()
-	cfg.PollInterval = 10 * time.Millisecond
-	p, err := New(cfg)
-	require.NoError(t, err)
+	cfg.Enabled = true
+	p := New(cfg)
 	require.NoError(t, p.Start(t.Context(), env))
 	t.Cleanup(func() { require.NoError(t, p.Close()) })
 

@@ -56,6 +56,16 @@ struct {
 	__uint(max_entries, 1 << 20);
 } process_events SEC(".maps");
 
+/* Processes whose exit was emitted: when the threads of a process exit
+ * together (exit_group), several can see signal->live == 0; the first to
+ * insert here emits. Cleared when a new process gets the pid (fork). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} exit_seen SEC(".maps");
+
 // Referenced so that the types reach BTF for bpf2go -type.
 const struct exec_event *unused_exec __attribute__((unused));
 const struct fork_event *unused_fork __attribute__((unused));
@@ -123,6 +133,7 @@ int BPF_PROG(otr_process_fork, struct task_struct *parent, struct task_struct *c
 	if (child_tgid != child_pid)
 		return 0; /* a new thread, not a new process */
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	bpf_map_delete_elem(&exit_seen, &child_tgid);
 	otr_tree_on_fork(parent_tgid, child_tgid);
 
 	if (!otr_filter_pass())
@@ -146,6 +157,9 @@ int BPF_PROG(otr_process_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u8 one = 1;
+	if (bpf_map_update_elem(&exit_seen, &tgid, &one, BPF_NOEXIST) != 0)
+		return 0; /* another thread of the process already did */
 	if (otr_filter_pass()) {
 		struct exit_event *e = otr_ringbuf_reserve(&process_events, sizeof(*e), OTR_PROBE_PROCESS);
 		if (e) {

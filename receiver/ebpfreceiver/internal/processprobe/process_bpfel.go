@@ -93,6 +93,7 @@ type processOtrFilterConfig struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	processMapExitSeen          = "exit_seen"
 	processMapOtrFilterCgroups  = "otr_filter_cgroups"
 	processMapOtrFilterComms    = "otr_filter_comms"
 	processMapOtrFilterPids     = "otr_filter_pids"
@@ -159,6 +160,7 @@ type processProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type processMapSpecs struct {
+	ExitSeen          *ebpf.MapSpec `ebpf:"exit_seen"`
 	OtrFilterCgroups  *ebpf.MapSpec `ebpf:"otr_filter_cgroups"`
 	OtrFilterComms    *ebpf.MapSpec `ebpf:"otr_filter_comms"`
 	OtrFilterPids     *ebpf.MapSpec `ebpf:"otr_filter_pids"`
@@ -197,6 +199,7 @@ func (o *processObjects) Close() error {
 //
 // It can be passed to loadProcessObjects or ebpf.CollectionSpec.LoadAndAssign.
 type processMaps struct {
+	ExitSeen          *ebpf.Map `ebpf:"exit_seen"`
 	OtrFilterCgroups  *ebpf.Map `ebpf:"otr_filter_cgroups"`
 	OtrFilterComms    *ebpf.Map `ebpf:"otr_filter_comms"`
 	OtrFilterPids     *ebpf.Map `ebpf:"otr_filter_pids"`
@@ -208,6 +211,7 @@ type processMaps struct {
 
 func (m *processMaps) Close() error {
 	return _ProcessClose(
+		m.ExitSeen,
 		m.OtrFilterCgroups,
 		m.OtrFilterComms,
 		m.OtrFilterPids,

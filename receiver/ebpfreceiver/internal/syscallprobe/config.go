@@ -3,31 +3,31 @@ package syscallprobe
 import (
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Config is the configuration of the generic syscall probe.
 type Config struct {
+	// Enabled switches the probe on.
+	Enabled bool `mapstructure:"enabled"`
 	// Syscalls lists the syscalls to trace by name (x86_64 names, e.g.
 	// openat, connect, mmap). Each call becomes one `syscall` event.
 	Syscalls []string `mapstructure:"syscalls"`
-	// RingBufferSize is the size in bytes of the probe's ring buffer: a
-	// power of two, at least 64 KiB.
+	// RingBufferSize overrides the receiver's ring_buffer.size for this
+	// probe (bytes, a power of two of at least 64 KiB); 0 keeps the
+	// receiver's.
 	RingBufferSize int `mapstructure:"ring_buffer_size"`
-	// PollInterval bounds how long an event waits in a quiet ring buffer.
-	PollInterval time.Duration `mapstructure:"poll_interval"`
 }
 
-// NewDefaultConfig returns the defaults: no syscall selected (the probe
-// needs a list), a 4 MiB ring buffer.
+// NewDefaultConfig returns the defaults: disabled, no syscall selected
+// (an enabled probe needs a list).
 func NewDefaultConfig() Config {
-	return Config{RingBufferSize: 4 << 20, PollInterval: 50 * time.Millisecond}
+	return Config{}
 }
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	var errs []error
-	if len(c.Syscalls) == 0 {
+	if c.Enabled && len(c.Syscalls) == 0 {
 		errs = append(errs, errors.New("syscalls: must name at least one syscall"))
 	}
 	seen := map[string]bool{}
@@ -40,11 +40,8 @@ func (c *Config) Validate() error {
 		}
 		seen[s] = true
 	}
-	if c.RingBufferSize < 64<<10 || c.RingBufferSize > 1<<30 || c.RingBufferSize&(c.RingBufferSize-1) != 0 {
-		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be a power of two between 65536 and 1073741824", c.RingBufferSize))
-	}
-	if c.PollInterval <= 0 || c.PollInterval > 10*time.Second {
-		errs = append(errs, fmt.Errorf("poll_interval: %v out of range (0, 10s]", c.PollInterval))
+	if c.RingBufferSize != 0 && (c.RingBufferSize < 64<<10 || c.RingBufferSize > 1<<30 || c.RingBufferSize&(c.RingBufferSize-1) != 0) {
+		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be 0 (the receiver's size) or a power of two between 65536 and 1073741824", c.RingBufferSize))
 	}
 	return errors.Join(errs...)
 }

@@ -18,28 +18,25 @@ const (
 	selPathArg1 = 3
 )
 
-// pathArg gives, for the syscalls whose argument 0 or 1 is a path, the
-// sc_selected value that makes the kernel read that path.
-var pathArg = map[string]uint8{
-	"open": selPathArg0, "creat": selPathArg0, "openat": selPathArg1, "openat2": selPathArg1,
-	"unlink": selPathArg0, "unlinkat": selPathArg1, "rmdir": selPathArg0, "mkdir": selPathArg0, "mkdirat": selPathArg1,
-	"rename": selPathArg0, "renameat": selPathArg1, "renameat2": selPathArg1, "link": selPathArg0, "linkat": selPathArg1,
-	"symlink": selPathArg0, "readlink": selPathArg0, "readlinkat": selPathArg1, "stat": selPathArg0, "lstat": selPathArg0,
-	"newfstatat": selPathArg1, "statx": selPathArg1, "access": selPathArg0, "faccessat": selPathArg1, "faccessat2": selPathArg1,
-	"chdir": selPathArg0, "chmod": selPathArg0, "fchmodat": selPathArg1, "chown": selPathArg0, "lchown": selPathArg0,
-	"fchownat": selPathArg1, "truncate": selPathArg0, "execve": selPathArg0, "execveat": selPathArg1, "mknod": selPathArg0,
-	"mknodat": selPathArg1, "utimensat": selPathArg1, "statfs": selPathArg0, "chroot": selPathArg0,
+// pathArgOf returns the sc_selected value for syscall name: whether the
+// kernel reads argument 0 or 1 as a path.
+func pathArgOf(name string) uint8 {
+	switch name {
+	case "open", "creat", "unlink", "rmdir", "mkdir", "rename", "link", "symlink", "readlink", "stat", "lstat", "access", "chdir", "chmod", "chown", "lchown", "truncate", "execve", "mknod", "statfs", "chroot":
+		return selPathArg0
+	case "openat", "openat2", "unlinkat", "mkdirat", "renameat", "renameat2", "linkat", "readlinkat", "newfstatat", "statx", "faccessat", "faccessat2", "fchmodat", "fchownat", "execveat", "mknodat", "utimensat":
+		return selPathArg1
+	}
+	return selSelected
 }
 
-// fdArg0 lists syscalls whose argument 0 is a file descriptor.
-var fdArg0 = map[string]bool{
-	"read": true, "write": true, "close": true, "pread64": true, "pwrite64": true, "readv": true, "writev": true,
-	"preadv": true, "pwritev": true, "preadv2": true, "pwritev2": true, "fstat": true, "lseek": true, "ioctl": true,
-	"fsync": true, "fdatasync": true, "ftruncate": true, "getdents64": true, "fchmod": true, "fchown": true,
-	"connect": true, "accept": true, "accept4": true, "bind": true, "listen": true, "sendto": true, "recvfrom": true,
-	"sendmsg": true, "recvmsg": true, "shutdown": true, "getsockname": true, "getpeername": true, "setsockopt": true,
-	"getsockopt": true, "fcntl": true, "dup": true, "dup2": true, "dup3": true, "flock": true, "fstatfs": true,
-	"sendfile": true, "splice": true, "epoll_ctl": true,
+// fdArg0 reports whether argument 0 of syscall name is a file descriptor.
+func fdArg0(name string) bool {
+	switch name {
+	case "read", "write", "close", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2", "fstat", "lseek", "ioctl", "fsync", "fdatasync", "ftruncate", "getdents64", "fchmod", "fchown", "connect", "accept", "accept4", "bind", "listen", "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown", "getsockname", "getpeername", "setsockopt", "getsockopt", "fcntl", "dup", "dup2", "dup3", "flock", "fstatfs", "sendfile", "splice", "epoll_ctl":
+		return true
+	}
+	return false
 }
 
 // Layout of struct sc_event (syscall.c); checked by TestEventLayout.
@@ -124,7 +121,7 @@ func fillRecord(lr plog.LogRecord, e *scEvent, wall, observed time.Time) {
 			attrs.PutBool("file.path.truncated", true)
 		}
 	}
-	if fdArg0[name] {
+	if fdArg0(name) {
 		attrs.PutInt("fs.fd", int64(int32(e.args[0])))
 	}
 }

@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "common.h"
+#include "submit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -91,6 +92,19 @@ int BPF_PROG(sc_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
+static __always_inline void fill_event(struct sc_event *e, struct sc_call *c, long ret, __u64 now)
+{
+	otr_fill_header(&e->hdr, 1);
+	e->hdr.ktime = c->ts;
+	e->duration_ns = now - c->ts;
+	e->ret = ret;
+	for (int i = 0; i < 6; i++)
+		e->args[i] = c->args[i];
+	e->nr = c->nr;
+	e->_pad0 = 0;
+	e->path_len = 0;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sc_sys_exit, struct pt_regs *regs, long ret)
 {
@@ -108,31 +122,22 @@ int BPF_PROG(sc_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	__u64 now = bpf_ktime_get_ns();
-	bool with_path = c->how == SC_PATH_ARG0 || c->how == SC_PATH_ARG1;
-	struct sc_event *e;
-	if (with_path)
-		e = otr_ringbuf_reserve(&sc_events, sizeof(*e), OTR_PROBE_SYSCALL);
-	else
-		e = otr_ringbuf_reserve(&sc_events, SC_EVENT_NOPATH_SIZE, OTR_PROBE_SYSCALL);
-	if (!e) {
-		bpf_map_delete_elem(&sc_calls, &key);
-		return 0;
+	if (c->how == SC_PATH_ARG0 || c->how == SC_PATH_ARG1) {
+		struct sc_event *e = otr_ringbuf_reserve(&sc_events, sizeof(*e), OTR_PROBE_SYSCALL);
+		if (e) {
+			fill_event(e, c, ret, now);
+			__u64 ptr = c->how == SC_PATH_ARG0 ? c->args[0] : c->args[1];
+			long n = bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)ptr);
+			e->path_len = n > 0 ? (__u16)n : 0;
+			fp_submit(&sc_events, e, sizeof(*e));
+		}
+	} else {
+		struct sc_event *e = otr_ringbuf_reserve(&sc_events, SC_EVENT_NOPATH_SIZE, OTR_PROBE_SYSCALL);
+		if (e) {
+			fill_event(e, c, ret, now);
+			fp_submit(&sc_events, e, SC_EVENT_NOPATH_SIZE);
+		}
 	}
-	otr_fill_header(&e->hdr, 1);
-	e->hdr.ktime = c->ts;
-	e->duration_ns = now - c->ts;
-	e->ret = ret;
-	for (int i = 0; i < 6; i++)
-		e->args[i] = c->args[i];
-	e->nr = c->nr;
-	e->_pad0 = 0;
-	e->path_len = 0;
-	if (with_path) {
-		__u64 ptr = c->how == SC_PATH_ARG0 ? c->args[0] : c->args[1];
-		long n = bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)ptr);
-		e->path_len = n > 0 ? (__u16)n : 0;
-	}
-	otr_ringbuf_submit(&sc_events, e);
 	bpf_map_delete_elem(&sc_calls, &key);
 	return 0;
 }

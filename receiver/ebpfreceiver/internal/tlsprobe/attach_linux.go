@@ -108,7 +108,7 @@ func (a *attacher) scanPID(pid int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, f := range files {
-		if t := a.ensureLocked(f.ID, procRootPath(pid, f.Path), f.Path); t != nil {
+		if t := a.ensureLocked(f.ID, openPath(pid, f), f.Path); t != nil {
 			t.pids[pid] = struct{}{}
 		}
 	}
@@ -143,7 +143,7 @@ func (a *attacher) scanAll() {
 	defer a.mu.Unlock()
 	for _, f := range all {
 		for _, mf := range f.files {
-			if t := a.ensureLocked(mf.ID, procRootPath(f.pid, mf.Path), mf.Path); t != nil {
+			if t := a.ensureLocked(mf.ID, openPath(f.pid, mf), mf.Path); t != nil {
 				if seen[mf.ID] == nil {
 					seen[mf.ID] = map[int]struct{}{}
 				}
@@ -174,10 +174,21 @@ func processFiles(pid int) ([]mappedFile, error) {
 	return parseMaps(f, exe)
 }
 
-// procRootPath is the path of a process's file seen from here (through
-// /proc/<pid>/root, so that files inside containers resolve).
-func procRootPath(pid int, path string) string {
-	return "/proc/" + strconv.Itoa(pid) + "/root" + path
+// openPath returns a path that opens, from here, the file a process maps:
+// through /proc/<pid>/root for a container (maps shows the path inside
+// its mount namespace), the path itself for a chroot (maps shows the host
+// path), else the /proc/<pid>/map_files link. The candidate's device and
+// inode must match the mapping.
+func openPath(pid int, f mappedFile) string {
+	dir := "/proc/" + strconv.Itoa(pid)
+	for _, c := range []string{dir + "/root" + f.Path, f.Path} {
+		var st unix.Stat_t
+		if unix.Stat(c, &st) == nil && st.Ino == f.ID.Inode &&
+			unix.Major(st.Dev) == f.ID.Major && unix.Minor(st.Dev) == f.ID.Minor {
+			return c
+		}
+	}
+	return dir + "/map_files/" + f.Range
 }
 
 // ensureLocked returns the target of file id, attaching it first when it

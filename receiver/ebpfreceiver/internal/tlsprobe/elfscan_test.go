@@ -53,9 +53,9 @@ func TestParseMaps(t *testing.T) {
 	files, err := parseMaps(strings.NewReader(maps), "/usr/bin/curl")
 	require.NoError(t, err)
 	assert.Equal(t, []mappedFile{
-		{ID: fileID{Major: 0xfd, Minor: 1, Inode: 100}, Path: "/usr/bin/curl"},
-		{ID: fileID{Major: 0xfd, Minor: 1, Inode: 200}, Path: "/usr/lib/x86_64-linux-gnu/libssl.so.3"},
-		{ID: fileID{Major: 0, Minor: 0x2a, Inode: 400}, Path: "/opt/my app/libgnutls.so.30"},
+		{ID: fileID{Major: 0xfd, Minor: 1, Inode: 100}, Path: "/usr/bin/curl", Range: "55d0c0001000-55d0c0002000"},
+		{ID: fileID{Major: 0xfd, Minor: 1, Inode: 200}, Path: "/usr/lib/x86_64-linux-gnu/libssl.so.3", Range: "7f0000000000-7f0000001000"},
+		{ID: fileID{Major: 0, Minor: 0x2a, Inode: 400}, Path: "/opt/my app/libgnutls.so.30", Range: "7f0000003000-7f0000004000"},
 	}, files)
 }
 

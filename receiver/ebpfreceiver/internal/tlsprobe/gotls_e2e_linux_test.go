@@ -103,6 +103,7 @@ func TestGoCryptoTLSKeepAlive(t *testing.T) {
 	assert.Equal(t, bin, attrStr(recs[0], "payload.library.path"))
 	// The Go conn's fd gives the 5-tuple.
 	assert.Equal(t, int64(srv.port), attrInt(recs[0], "network.peer.port"))
+	assert.Equal(t, "client", attrStr(recs[0], "connection.role"), "tls.Conn.isClient")
 }
 
 func TestGoStrippedBinaryIsReported(t *testing.T) {
@@ -110,4 +111,49 @@ func TestGoStrippedBinaryIsReported(t *testing.T) {
 	hooks, err := inspectELF(bin)
 	require.ErrorIs(t, err, errStrippedGo)
 	assert.True(t, hooks.empty())
+}
+
+// TestGoClientInChrootAndDetach runs the Go client inside a chroot (as in a
+// container: the binary exists only under /proc/<pid>/root), checks it is
+// found through the exec event and traced, then that the file is detached
+// once no process maps it any more.
+func TestGoClientInChrootAndDetach(t *testing.T) {
+	requireRoot(t)
+	chroot, err := exec.LookPath("chroot")
+	if err != nil {
+		t.Skip("chroot not found")
+	}
+	bin := buildGoClient(t, false)
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "bin"), 0o755))
+	inRoot := filepath.Join(root, "bin", "goclient")
+	data, err := os.ReadFile(bin)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(inRoot, data, 0o755))
+
+	p, sink := startProbe(t, DefaultConfig())
+	srv := startHTTPSServer(t)
+	ca, err := os.ReadFile(srv.cert)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "ca.pem"), ca, 0o644))
+	secret := randomToken(t)
+
+	g := startGated(t, chroot, root, "/bin/goclient", "-url", fmt.Sprintf("https://127.0.0.1:%d/chroot", srv.port),
+		"-ca", "/ca.pem", "-secret", secret)
+	id := fileIDOf(t, inRoot)
+	require.Eventually(t, func() bool { return p.att.isAttached(id) }, 20*time.Second, 10*time.Millisecond,
+		"the probe did not attach to the Go binary inside the chroot")
+	g.release(t)
+	pid := g.cmd.Process.Pid // chroot execs the client: same pid
+
+	recs := waitFor(t, sink, pid, "go_tls", func(r []plog.LogRecord) bool {
+		return bytes.Contains(joined(r, "receive"), []byte("hello /chroot?i=0 secret="+secret))
+	})
+	checkConnection(t, recs)
+	// maps shows host paths for a chroot (container paths for a mount namespace).
+	assert.Equal(t, inRoot, attrStr(recs[0], "payload.library.path"))
+
+	// The process exited: the next rescan detaches the file.
+	p.att.scanAll()
+	assert.False(t, p.att.isAttached(id), "still attached after the only process mapping it exited")
 }

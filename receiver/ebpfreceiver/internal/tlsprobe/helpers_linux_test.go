@@ -91,7 +91,7 @@ func requireRoot(t *testing.T) {
 
 // newTestEnv returns an Env with real shared maps (the collector = this
 // test process excluded) and a collecting sink.
-func newTestEnv(t *testing.T) (probe.Env, *testSink) {
+func newTestEnv(t testing.TB) (probe.Env, *testSink) {
 	t.Helper()
 	shared, err := bpfheaders.NewSharedMaps(bpfheaders.Filter{SelfPID: uint32(os.Getpid())})
 	require.NoError(t, err)
@@ -109,7 +109,7 @@ func newTestEnv(t *testing.T) (probe.Env, *testSink) {
 
 // writeCert writes a self-signed certificate for 127.0.0.1/localhost and
 // its key into dir.
-func writeCert(t *testing.T, dir string) (certPath, keyPath string) {
+func writeCert(t testing.TB, dir string) (certPath, keyPath string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)

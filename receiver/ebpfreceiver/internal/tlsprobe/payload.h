@@ -254,7 +254,7 @@ static __always_inline void emit_payload_chunks_limited(struct payload_call *c, 
 			fill_tuple(st, sk);
 		}
 	}
-	if (c->role && !st->role)
+	if (c->role)
 		st->role = c->role;
 
 	__u64 cap = (__u64)c->length;

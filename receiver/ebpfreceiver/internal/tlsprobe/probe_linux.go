@@ -148,7 +148,9 @@ func (p *Probe) handle(env probe.Env, raw []byte, execs chan<- uint32) error {
 		select {
 		case execs <- h.PID:
 		default:
-			// The periodic rescan finds the process.
+			// Discovery is behind: the periodic rescan finds the process,
+			// but the exec event itself is dropped, and counted.
+			env.Sink.Lost(Name, "discovery_queue_full", 1)
 		}
 		return nil
 	case payload.KindData:

@@ -23,8 +23,12 @@ func (id fileID) String() string {
 // mappedFile is an executable file mapped by a process.
 type mappedFile struct {
 	ID fileID
-	// Path is the path inside the process's mount namespace.
+	// Path is the path /proc/<pid>/maps shows: inside the process's mount
+	// namespace for a container, the host path for a chroot.
 	Path string
+	// Range is the address range of its first executable mapping
+	// ("start-end", the name of its /proc/<pid>/map_files entry).
+	Range string
 }
 
 // tlsLibraryName matches the file names that may hold a TLS library.
@@ -45,7 +49,7 @@ func parseMaps(r io.Reader, exe string) ([]mappedFile, error) {
 			continue
 		}
 		path := strings.Join(fields[5:], " ")
-		if !strings.HasPrefix(path, "/") || strings.HasSuffix(path, " (deleted)") {
+		if !strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") || strings.HasSuffix(path, " (deleted)") {
 			continue
 		}
 		base := path[strings.LastIndexByte(path, '/')+1:]
@@ -67,7 +71,7 @@ func parseMaps(r io.Reader, exe string) ([]mappedFile, error) {
 			continue
 		}
 		seen[id] = true
-		out = append(out, mappedFile{ID: id, Path: path})
+		out = append(out, mappedFile{ID: id, Path: path, Range: fields[0]})
 	}
 	return out, sc.Err()
 }

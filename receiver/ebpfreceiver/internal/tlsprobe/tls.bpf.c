@@ -45,7 +45,7 @@ struct tls_call {
 	__u8 direction;
 	__u8 source;
 	__u8 ret_int;  // the function returns a C int: sign-extend 32 bits
-	__u8 pad;
+	__u8 role;     // 0 unknown, 1 client, 2 server
 };
 
 OTR_NO_PADDING_END
@@ -80,8 +80,39 @@ static __always_inline int openssl_fd(__u64 ssl, __u64 cookie)
 	return fd;
 }
 
+// openssl_role reads SSL->server (offset 56 in the 1.1.x and 3.0/3.1
+// layouts, after version, method, rbio, wbio, bbio, rwstate and
+// handshake_func).
+static __always_inline __u8 openssl_role(__u64 ssl, __u64 cookie)
+{
+	__u32 profile = (cookie >> 32) & 0xff;
+	int server = -1;
+	if (profile != PROFILE_OPENSSL_11 && profile != PROFILE_OPENSSL_30)
+		return 0;
+	if (bpf_probe_read_user(&server, sizeof(server), (void *)(ssl + 56)) != 0)
+		return 0;
+	if (server == 0)
+		return 1;
+	if (server == 1)
+		return 2;
+	return 0;
+}
+
+// go_role reads tls.Conn.isClient (the bool after the net.Conn interface).
+static __always_inline __u8 go_role(__u64 c)
+{
+	__u8 is_client = 0xff;
+	if (bpf_probe_read_user(&is_client, sizeof(is_client), (void *)(c + 16)) != 0)
+		return 0;
+	if (is_client == 1)
+		return 1;
+	if (is_client == 0)
+		return 2;
+	return 0;
+}
+
 static __always_inline int save_call(__u64 conn, __u64 buf, __u64 len_ptr, __u8 dir, __u8 source,
-				     __u64 g, int fd, __u64 cookie, __u8 ret_int)
+				     __u64 g, int fd, __u64 cookie, __u8 ret_int, __u8 role)
 {
 	if (!otr_filter_pass())
 		return 0;
@@ -97,6 +128,7 @@ static __always_inline int save_call(__u64 conn, __u64 buf, __u64 len_ptr, __u8 
 		.direction = dir,
 		.source = source,
 		.ret_int = ret_int,
+		.role = role,
 	};
 	bpf_map_update_elem(&tls_calls, &key, &call, BPF_ANY);
 	return 0;
@@ -135,6 +167,7 @@ static __always_inline int finish_call(__s64 ret, __u64 g)
 		.fd = c.fd,
 		.direction = c.direction,
 		.source = c.source,
+		.role = c.role,
 	};
 	struct conn_key ck = {.pid = id >> 32, .source = c.source, .ptr = c.conn};
 	emit_payload_chunks(&pc, &ck);
@@ -148,7 +181,8 @@ int BPF_KPROBE(ssl_write_entry, void *ssl, const void *buf, int num)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	return save_call((__u64)ssl, (__u64)buf, 0, DIR_TRANSMIT, SRC_OPENSSL, 0,
-			 openssl_fd((__u64)ssl, cookie), cookie, 1);
+			 openssl_fd((__u64)ssl, cookie), cookie, 1,
+			 openssl_role((__u64)ssl, cookie));
 }
 
 SEC("uprobe/SSL_read")
@@ -156,7 +190,8 @@ int BPF_KPROBE(ssl_read_entry, void *ssl, void *buf, int num)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	return save_call((__u64)ssl, (__u64)buf, 0, DIR_RECEIVE, SRC_OPENSSL, 0,
-			 openssl_fd((__u64)ssl, cookie), cookie, 1);
+			 openssl_fd((__u64)ssl, cookie), cookie, 1,
+			 openssl_role((__u64)ssl, cookie));
 }
 
 SEC("uprobe/SSL_write_ex")
@@ -164,7 +199,8 @@ int BPF_KPROBE(ssl_write_ex_entry, void *ssl, const void *buf, __u64 num, __u64 
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	return save_call((__u64)ssl, (__u64)buf, (__u64)written, DIR_TRANSMIT, SRC_OPENSSL, 0,
-			 openssl_fd((__u64)ssl, cookie), cookie, 1);
+			 openssl_fd((__u64)ssl, cookie), cookie, 1,
+			 openssl_role((__u64)ssl, cookie));
 }
 
 SEC("uprobe/SSL_read_ex")
@@ -172,7 +208,8 @@ int BPF_KPROBE(ssl_read_ex_entry, void *ssl, void *buf, __u64 num, __u64 *readby
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	return save_call((__u64)ssl, (__u64)buf, (__u64)readbytes, DIR_RECEIVE, SRC_OPENSSL, 0,
-			 openssl_fd((__u64)ssl, cookie), cookie, 1);
+			 openssl_fd((__u64)ssl, cookie), cookie, 1,
+			 openssl_role((__u64)ssl, cookie));
 }
 
 // ssl_ret is the uretprobe of all four OpenSSL functions and both GnuTLS ones.
@@ -188,14 +225,14 @@ SEC("uprobe/gnutls_record_send")
 int BPF_KPROBE(gnutls_send_entry, void *session, const void *data, __u64 size)
 {
 	return save_call((__u64)session, (__u64)data, 0, DIR_TRANSMIT, SRC_GNUTLS, 0, -1,
-			 bpf_get_attach_cookie(ctx), 0);
+			 bpf_get_attach_cookie(ctx), 0, 0);
 }
 
 SEC("uprobe/gnutls_record_recv")
 int BPF_KPROBE(gnutls_recv_entry, void *session, void *data, __u64 size)
 {
 	return save_call((__u64)session, (__u64)data, 0, DIR_RECEIVE, SRC_GNUTLS, 0, -1,
-			 bpf_get_attach_cookie(ctx), 0);
+			 bpf_get_attach_cookie(ctx), 0, 0);
 }
 
 // ---- Go crypto/tls (amd64 register ABI) ----
@@ -225,14 +262,14 @@ SEC("uprobe/go_tls_write")
 int go_tls_write_entry(struct pt_regs *ctx)
 {
 	return save_call(ctx->ax, ctx->bx, 0, DIR_TRANSMIT, SRC_GOTLS, ctx->r14, go_conn_fd(ctx->ax),
-			 bpf_get_attach_cookie(ctx), 0);
+			 bpf_get_attach_cookie(ctx), 0, go_role(ctx->ax));
 }
 
 SEC("uprobe/go_tls_read")
 int go_tls_read_entry(struct pt_regs *ctx)
 {
 	return save_call(ctx->ax, ctx->bx, 0, DIR_RECEIVE, SRC_GOTLS, ctx->r14, go_conn_fd(ctx->ax),
-			 bpf_get_attach_cookie(ctx), 0);
+			 bpf_get_attach_cookie(ctx), 0, go_role(ctx->ax));
 }
 
 // go_tls_ret runs at each RET instruction of (*Conn).Read and (*Conn).Write.

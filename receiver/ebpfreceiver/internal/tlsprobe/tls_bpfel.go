@@ -96,7 +96,7 @@ type tlsTlsCall struct {
 	Direction uint8
 	Source    uint8
 	RetInt    uint8
-	Pad       uint8
+	Role      uint8
 }
 
 type tlsTlsCallKey struct {

@@ -152,6 +152,7 @@ func TestOpenSSLCurl(t *testing.T) {
 	assert.Contains(t, attrStr(recs[0], "payload.library.path"), "libssl")
 	assert.Equal(t, int64(pid), attrInt(recs[0], "process.pid"))
 	assert.Equal(t, "curl", attrStr(recs[0], "process.executable.name"))
+	assert.Equal(t, "client", attrStr(recs[0], "connection.role"), "SSL->server of OpenSSL 3.0")
 	assert.NotEmpty(t, p.att.attached())
 
 	// The server side (Python, SSL_read_ex/SSL_write_ex) is captured too,
@@ -163,6 +164,7 @@ func TestOpenSSLCurl(t *testing.T) {
 	assert.Equal(t, "127.0.0.1", attrStr(srecs[0], "network.local.address"))
 	assert.Equal(t, int64(srv.port), attrInt(srecs[0], "network.local.port"))
 	assert.Equal(t, "tcp", attrStr(srecs[0], "network.transport"))
+	assert.Equal(t, "server", attrStr(srecs[0], "connection.role"))
 }
 
 func TestOpenSSLPythonUrllib(t *testing.T) {

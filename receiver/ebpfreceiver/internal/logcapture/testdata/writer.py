@@ -33,6 +33,13 @@ elif mode == "burst":
     with open(os.path.join(d, "burst.log"), "w") as f:
         for i in range(n):
             f.write("burst line %07d %s\n" % (i, "x" * 40))
+elif mode == "big":
+    with open(os.path.join(d, "big.log"), "w") as f:
+        f.write("A" * 100 + "\nlost line\n")
+        f.flush()
+        f.write("next\n")
+        f.flush()
+        f.write("last\n")
 elif mode == "console":
     sys.stdout.write("to stdout 1\nto stdout 2\n")
     sys.stdout.flush()

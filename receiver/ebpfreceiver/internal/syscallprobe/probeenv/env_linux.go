@@ -44,5 +44,7 @@ func New(f bpfheaders.Filter, sink *Sink, logger *zap.Logger) (probe.Env, *bpfhe
 		Clock:      NewClock(),
 		Sink:       sink,
 		SelfPID:    os.Getpid(),
+		// Short, so that tests see events quickly without wakeups.
+		PollInterval: 10 * time.Millisecond,
 	}, shared, nil
 }

@@ -1,0 +1,286 @@
+//go:build linux && amd64
+
+// Command fpbench measures, side by side and interleaved, the cost that
+// tracing adds to an openat+close pair: (a) nothing attached, (b) the file
+// probe emitting every event into records, (c) the file probe with the
+// workload filtered out in the kernel, (d) bpftrace counting
+// sys_enter_openat per comm, (e) libbpf-tools opensnoop writing to
+// /dev/null; and the sustained event rate of the file probe with zero loss.
+//
+//	go build -o /tmp/fpbench ./receiver/ebpfreceiver/internal/fileprobe/fpbench && sudo /tmp/fpbench -rounds 7 -pairs 200000
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/bpfheaders"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/fileprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/syscallprobe/probeenv"
+)
+
+const workloadComm = "fpbench-wl"
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "workload" {
+		os.Exit(workload(os.Args[2:]))
+	}
+	rounds := flag.Int("rounds", 7, "interleaved rounds per configuration")
+	pairs := flag.Int("pairs", 200000, "openat+close pairs per run")
+	only := flag.String("only", "a,b,c,d,e", "configurations to run")
+	flag.Parse()
+	if err := run(*rounds, *pairs, strings.Split(*only, ",")); err != nil {
+		fmt.Fprintln(os.Stderr, "fpbench:", err)
+		os.Exit(1)
+	}
+}
+
+// workload: fpbench workload N FILE — N openat+close pairs on one thread,
+// prints ns per pair.
+func workload(args []string) int {
+	runtime.LockOSThread()
+	name, _ := unix.BytePtrFromString(workloadComm)
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(name)), 0, 0, 0)
+	n, _ := strconv.Atoi(args[0])
+	path := args[1]
+	for i := 0; i < 1000; i++ { // warm up
+		fd, _ := unix.Openat(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		fd, err := unix.Openat(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "open:", err)
+			return 1
+		}
+		unix.Close(fd)
+	}
+	fmt.Println(float64(time.Since(start).Nanoseconds()) / float64(n))
+	return 0
+}
+
+func runWorkload(pairs int, file string) (float64, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	out, err := exec.Command(exe, "workload", strconv.Itoa(pairs), file).Output()
+	if err != nil {
+		return 0, fmt.Errorf("workload: %w", err)
+	}
+	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+}
+
+// tracer is one configuration: start attaches, stop detaches and returns
+// a note (events seen, losses).
+type tracer struct {
+	name  string
+	start func() (stop func() (string, error), err error)
+}
+
+func ourProbe(include string, sinkp **probeenv.Sink) func() (func() (string, error), error) {
+	return func() (func() (string, error), error) {
+		sink := probeenv.NewSink()
+		sink.CountOnly = true
+		*sinkp = sink
+		env, shared, err := probeenv.New(bpfheaders.Filter{SelfPID: uint32(os.Getpid()), Comms: []string{include}, WakeupBytes: 256 << 10}, sink, nil)
+		if err != nil {
+			return nil, err
+		}
+		cfg := fileprobe.NewDefaultConfig()
+		cfg.Enabled = true
+		p := fileprobe.New(cfg)
+		if err := p.Start(context.Background(), env); err != nil {
+			shared.Close()
+			return nil, err
+		}
+		return func() (string, error) {
+			err := p.Close()
+			losses, lerr := shared.ReadLosses()
+			shared.Close()
+			if err == nil {
+				err = lerr
+			}
+			var kernelLost uint64
+			for k, v := range losses {
+				if k.Probe == bpfheaders.ProbeFile {
+					kernelLost += v
+				}
+			}
+			return fmt.Sprintf("events=%d kernel_lost=%d", sink.Count(), kernelLost), err
+		}, nil
+	}
+}
+
+// external starts cmdline inside a private mount namespace with tracefs
+// mounted, and waits until its stdout shows ready.
+func external(cmdline, ready string) func() (func() (string, error), error) {
+	return func() (func() (string, error), error) {
+		cmd := exec.Command("unshare", "-m", "sh", "-c",
+			"mount -t tracefs tracefs /sys/kernel/tracing && exec "+cmdline)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		br := bufio.NewReader(stdout)
+		readyc := make(chan error, 1)
+		go func() {
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					readyc <- fmt.Errorf("%s exited before it was ready: %w", cmdline, err)
+					return
+				}
+				if strings.Contains(line, ready) {
+					readyc <- nil
+					_, _ = io.Copy(io.Discard, br)
+					return
+				}
+			}
+		}()
+		select {
+		case err := <-readyc:
+			if err != nil {
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				return nil, err
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, fmt.Errorf("%s: not ready after 30s", cmdline)
+		}
+		return func() (string, error) {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-done
+			}
+			return "", nil
+		}, nil
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func run(rounds, pairs int, only []string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("needs root (eBPF, unshare, mount)")
+	}
+	dir, err := os.MkdirTemp("", "fpbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "target")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		return err
+	}
+	var sinkB, sinkC *probeenv.Sink
+	all := []tracer{
+		{"a: nothing attached", func() (func() (string, error), error) { return func() (string, error) { return "", nil }, nil }},
+		{"b: file probe, every event emitted", ourProbe(workloadComm, &sinkB)},
+		{"c: file probe, filtered out in kernel", ourProbe("no-such-comm", &sinkC)},
+		{"d: bpftrace count sys_enter_openat", external(`bpftrace -e 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }'`, "Attaching")},
+		{"e: opensnoop > /dev/null", external("opensnoop", "PID")},
+	}
+	var chosen []tracer
+	for _, t := range all {
+		for _, o := range only {
+			if strings.HasPrefix(t.name, o+":") {
+				chosen = append(chosen, t)
+			}
+		}
+	}
+	results := map[string][]float64{}
+	notes := map[string]string{}
+	for r := 0; r < rounds; r++ {
+		for _, t := range chosen {
+			stop, err := t.start()
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			ns, werr := runWorkload(pairs, file)
+			note, serr := stop()
+			if werr != nil {
+				return fmt.Errorf("%s: %w", t.name, werr)
+			}
+			if serr != nil {
+				return fmt.Errorf("%s: stop: %w", t.name, serr)
+			}
+			results[t.name] = append(results[t.name], ns)
+			if note != "" {
+				notes[t.name] = note
+			}
+			fmt.Fprintf(os.Stderr, "round %d %-40s %7.0f ns/pair %s\n", r, t.name, ns, note)
+		}
+	}
+	base := median(results[chosen[0].name])
+	fmt.Printf("\n%-40s %12s %14s  %s\n", "configuration", "ns/pair", "added ns/pair", "last run")
+	for _, t := range chosen {
+		m := median(results[t.name])
+		fmt.Printf("%-40s %12.0f %14.0f  %s\n", t.name, m, m-base, notes[t.name])
+	}
+	return sustained(pairs, file)
+}
+
+// sustained runs the workload under the file probe (every event emitted)
+// and reports the events/s turned into records, and the losses. One
+// workload: on 2 cores, the reader needs the other one.
+func sustained(pairs int, file string) error {
+	var sink *probeenv.Sink
+	stop, err := ourProbe(workloadComm, &sink)()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if _, err := runWorkload(pairs, file); err != nil {
+		return err
+	}
+	want := int64(2 * (pairs + 1000))
+	deadline := time.Now().Add(30 * time.Second)
+	for sink.Count() < want && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	got := sink.Count()
+	note, err := stop()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nsustained: 1 workload x %d pairs: %d of %d events in %v = %.0f events/s (%s)\n",
+		pairs+1000, got, want, elapsed.Round(time.Millisecond), float64(got)/elapsed.Seconds(), note)
+	return nil
+}
