@@ -141,7 +141,7 @@ processors:
   batch:
     timeout: 200ms
 exporters:
-  otlp:
+  otlp_grpc:
     endpoint: 127.0.0.1:%d
     tls:
       insecure: true
@@ -153,11 +153,11 @@ service:
     logs:
       receivers: [ebpf]
       processors: [batch]
-      exporters: [otlp]
+      exporters: [otlp_grpc]
     traces:
       receivers: [ebpf]
       processors: [batch]
-      exporters: [otlp]
+      exporters: [otlp_grpc]
 `, port))
 
 	marker := fmt.Sprintf("e2e-marker-%d", time.Now().UnixNano())
@@ -172,7 +172,8 @@ service:
 }
 
 // findExecArgs scans the file exporter's OTLP/JSON lines for a process.exec
-// record whose argv contains marker and returns that argv.
+// record of /bin/true whose argv contains marker and returns that argv (the
+// /bin/sh that execs it carries the marker too, inside its -c script).
 func findExecArgs(t *testing.T, path, marker string) []string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -203,7 +204,7 @@ func findExecArgs(t *testing.T, path, marker string) []string {
 						for _, v := range a.Value.ArrayValue.Values {
 							argv = append(argv, v.StringValue)
 						}
-						if strings.Contains(strings.Join(argv, " "), marker) {
+						if len(argv) > 0 && argv[0] == "/bin/true" && strings.Contains(strings.Join(argv, " "), marker) {
 							return argv
 						}
 					}
@@ -235,4 +236,3 @@ type otlpJSONLogs struct {
 		} `json:"scopeLogs"`
 	} `json:"resourceLogs"`
 }
-

@@ -94,3 +94,29 @@ func TestPodmanContainer(t *testing.T) {
 	assert.Zero(t, tp.missing(t)[missingUnknownCgroup])
 	assert.Zero(t, tp.missing(t)[missingRuntime])
 }
+
+// TestPodmanEventsWarmTheCache: with the cgroupfs watch off and no record
+// asking, podman's event stream alone gets a new container's cgroup and
+// metadata cached (well before the 10s periodic rescan).
+func TestPodmanEventsWarmTheCache(t *testing.T) {
+	svc := podmantest.Require(t)
+	cfg := podmanConfig(svc)
+	cfg.WatchCgroups = false
+	cfg.RescanInterval = time.Hour
+	r := startResolver(t, cfg)
+
+	name := fmt.Sprintf("otelcol-topo-events-%d", time.Now().UnixNano())
+	podmantest.Run(t, "run", "-d", "--name", name, podmantest.Image, "sleep", "120")
+	t.Cleanup(func() { _ = exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
+	pid, err := strconv.Atoi(podmantest.Run(t, "inspect", "-f", "{{.State.Pid}}", name))
+	require.NoError(t, err)
+	_, id := podmantest.CgroupOfPID(t, pid)
+	require.Eventually(t, func() bool {
+		r.mu.RLock()
+		defer r.mu.RUnlock()
+		e := r.cgroups[uint64(id)]
+		return e != nil && e.metaDone
+	}, 60*time.Second, 10*time.Millisecond)
+	res := r.byCgroupID(uint64(id))
+	assert.Contains(t, res.attrs, attr{key: attrContainerName, str: name})
+}

@@ -102,7 +102,7 @@ type resolver struct {
 	mu sync.RWMutex
 	// cgroups is keyed by cgroup id.
 	cgroups map[uint64]*cgroupEntry
-	// metas is keyed by container id, from runtime lists and events.
+	// metas is keyed by container id, from the runtimes' container lists.
 	metas map[string]*containerMeta
 	// unknown remembers when an unknown cgroup id was first asked for.
 	unknown map[uint64]time.Time
@@ -274,7 +274,7 @@ func (r *resolver) followEvents(ctx context.Context, i int) {
 		connected := time.Now()
 		err := c.events(ctx, func(action, _ string) {
 			switch action {
-			case "create", "start", "init", "exec_start":
+			case "create", "start", "init":
 				r.requestRefresh()
 			}
 		})

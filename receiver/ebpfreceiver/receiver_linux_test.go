@@ -534,3 +534,28 @@ func TestKernelLossCounted(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond, "obsreport accepted counter")
 	assert.Empty(t, findRecords(allRecords(st.logs), "process.exec", nil), "no exec fits a one-page ring")
 }
+
+// TestQueueFullCounted: with room for one pending record and no flush
+// before Shutdown, the other records of a tree are dropped and counted as
+// queue_full, never silently.
+func TestQueueFullCounted(t *testing.T) {
+	requireRoot(t)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	set := receivertest.NewNopSettings(componentType())
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	h := holdTree(t, `/bin/true; exit 0`)
+	cfg := treeConfig(h.pid)
+	cfg.QueueSize = 1
+	cfg.FlushInterval = time.Hour
+	st := startReceiverWith(t, cfg, set)
+	h.release(t)
+	require.NoError(t, h.cmd.Wait())
+	want := map[string]string{"receiver": "ebpf", "probe": "process", "reason": "queue_full"}
+	// fork, exec and exit of /bin/true, exit of the shell: 4 records (+ spans).
+	require.Eventually(t, func() bool {
+		return sumCounter(t, tel, "otelcol_ebpf_events_lost", want) >= 3
+	}, 10*time.Second, 10*time.Millisecond, "queue drops not counted")
+	require.NoError(t, st.rcv.Shutdown(context.Background()))
+	assert.Equal(t, 1, st.logs.LogRecordCount()+st.traces.SpanCount(), "exactly the one queued record reached the pipeline")
+}

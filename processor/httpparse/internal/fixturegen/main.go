@@ -57,9 +57,9 @@ type recorder struct {
 	// that whatever the server would write afterwards is not recorded.
 	cutAtClientEOF bool
 	mu             sync.Mutex
-	chunks []Chunk
-	start  time.Time
-	done   chan struct{}
+	chunks         []Chunk
+	start          time.Time
+	done           chan struct{}
 }
 
 func newRecorder(target string, bufLen int, cutAtClientEOF bool) (*recorder, error) {

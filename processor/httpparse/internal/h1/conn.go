@@ -74,8 +74,8 @@ type parser struct {
 	orphan    bool // ex is a scratch exchange for a response without request
 	remaining int64
 	line      []byte
-	partial   int  // bytes of the current partial head line seen so far
-	partialCR bool // ... and they are exactly "\r"
+	partial   int    // bytes of the current partial head line seen so far
+	partialCR bool   // ... and they are exactly "\r"
 	hold      []byte // a piece too short to tell whether a message starts
 }
 

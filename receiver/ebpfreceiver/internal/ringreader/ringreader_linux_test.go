@@ -25,7 +25,7 @@ type countingSink struct {
 	read int64
 }
 
-func (*countingSink) EmitLog(func(plog.LogRecord)) bool                  { return true }
+func (*countingSink) EmitLog(func(plog.LogRecord)) bool                 { return true }
 func (*countingSink) EmitSpan(func(pcommon.Resource, ptrace.Span)) bool { return true }
 func (s *countingSink) Lost(_, reason string, n int64) {
 	s.mu.Lock()

@@ -225,9 +225,7 @@ func (a *attacher) ensureLocked(id fileID, openPath, path string) *target {
 	t := &target{id: id, path: path, cookie: a.nextCookie, pids: map[int]struct{}{}}
 	if err := a.attachLocked(t, openPath, hooks); err != nil {
 		a.nothing[id] = true
-		for _, l := range t.links {
-			_ = l.Close()
-		}
+		_ = closeLinks(t.links)
 		a.logOnce(id.String(), "tls probe: cannot attach", zap.String("path", path), zap.Error(err))
 		return nil
 	}
@@ -311,9 +309,25 @@ func (a *attacher) attachLocked(t *target, openPath string, hooks *elfHooks) err
 	return nil
 }
 
+// closeLinks closes links concurrently (each uprobe detach waits for an
+// RCU grace period; in sequence, a file's dozen links take seconds).
+func closeLinks(links []link.Link) error {
+	errs := make([]error, len(links))
+	var wg sync.WaitGroup
+	for i, l := range links {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = l.Close()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 func (a *attacher) detachLocked(t *target) {
-	for _, l := range t.links {
-		_ = l.Close()
+	if err := closeLinks(t.links); err != nil {
+		a.logger.Warn("tls probe: detach failed", zap.String("path", t.path), zap.Error(err))
 	}
 	t.links = nil
 	delete(a.targets, t.id)
@@ -354,15 +368,11 @@ func (a *attacher) logOnce(key, msg string, fields ...zap.Field) {
 func (a *attacher) closeAll() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var errs []error
+	var all []link.Link
 	for _, t := range a.targets {
-		for _, l := range t.links {
-			if err := l.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
+		all = append(all, t.links...)
 		t.links = nil
 	}
 	a.targets = map[fileID]*target{}
-	return errors.Join(errs...)
+	return closeLinks(all)
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/bpfheaders"
@@ -111,6 +112,7 @@ func ourProbe(include string, sinkp **probeenv.Sink) func() (func() (string, err
 			return nil, err
 		}
 		return func() (string, error) {
+			bpfNs, bpfRuns := programStats("file_sys_enter", "file_sys_exit")
 			err := p.Close()
 			losses, lerr := shared.ReadLosses()
 			shared.Close()
@@ -123,8 +125,40 @@ func ourProbe(include string, sinkp **probeenv.Sink) func() (func() (string, err
 					kernelLost += v
 				}
 			}
-			return fmt.Sprintf("events=%d kernel_lost=%d", sink.Count(), kernelLost), err
+			return fmt.Sprintf("events=%d kernel_lost=%d bpf_ns=%d bpf_runs=%d", sink.Count(), kernelLost, bpfNs, bpfRuns), err
 		}, nil
+	}
+}
+
+// programStats sums the run time and run count (kernel.bpf_stats_enabled)
+// of the loaded programs with the given names.
+func programStats(names ...string) (ns, runs uint64) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	id := ebpf.ProgramID(0)
+	for {
+		next, err := ebpf.ProgramGetNextID(id)
+		if err != nil {
+			return ns, runs
+		}
+		id = next
+		prog, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			continue
+		}
+		info, err := prog.Info()
+		if err != nil || !want[info.Name] {
+			prog.Close()
+			continue
+		}
+		st, err := prog.Stats()
+		prog.Close()
+		if err == nil {
+			ns += uint64(st.Runtime.Nanoseconds())
+			runs += st.RunCount
+		}
 	}
 }
 
@@ -199,6 +233,11 @@ func run(rounds, pairs int, only []string) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root (eBPF, unshare, mount)")
 	}
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		return fmt.Errorf("enable BPF run time statistics: %w", err)
+	}
+	defer stats.Close()
 	dir, err := os.MkdirTemp("", "fpbench")
 	if err != nil {
 		return err
@@ -226,6 +265,7 @@ func run(rounds, pairs int, only []string) error {
 	}
 	results := map[string][]float64{}
 	notes := map[string]string{}
+	bpfPerPair := map[string][]float64{}
 	for r := 0; r < rounds; r++ {
 		for _, t := range chosen {
 			stop, err := t.start()
@@ -241,6 +281,10 @@ func run(rounds, pairs int, only []string) error {
 				return fmt.Errorf("%s: stop: %w", t.name, serr)
 			}
 			results[t.name] = append(results[t.name], ns)
+			var ev, lost, bns, bruns uint64
+			if _, err := fmt.Sscanf(note, "events=%d kernel_lost=%d bpf_ns=%d bpf_runs=%d", &ev, &lost, &bns, &bruns); err == nil {
+				bpfPerPair[t.name] = append(bpfPerPair[t.name], float64(bns)/float64(pairs+1000))
+			}
 			if note != "" {
 				notes[t.name] = note
 			}
@@ -248,11 +292,16 @@ func run(rounds, pairs int, only []string) error {
 		}
 	}
 	base := median(results[chosen[0].name])
-	fmt.Printf("\n%-40s %12s %14s  %s\n", "configuration", "ns/pair", "added ns/pair", "last run")
+	fmt.Printf("\n%-40s %12s %14s %16s  %s\n", "configuration", "ns/pair", "added ns/pair", "BPF ns/pair", "last run")
 	for _, t := range chosen {
 		m := median(results[t.name])
-		fmt.Printf("%-40s %12.0f %14.0f  %s\n", t.name, m, m-base, notes[t.name])
+		bpf := "-"
+		if v := bpfPerPair[t.name]; len(v) > 0 {
+			bpf = fmt.Sprintf("%.0f", median(v))
+		}
+		fmt.Printf("%-40s %12.0f %14.0f %16s  %s\n", t.name, m, m-base, bpf, notes[t.name])
 	}
+	fmt.Println("(medians over the rounds; BPF ns/pair: run time of the probe's two programs, all syscalls of the host, divided by the workload's pairs)")
 	return sustained(pairs, file)
 }
 
