@@ -54,6 +54,7 @@ type settings struct {
 	minBackoff, maxBackoff                time.Duration
 	variables                             []string
 	limits                                Limits
+	tracebackLabels                       bool
 }
 
 // WithToken sets the token the receiver authenticates the program with
@@ -100,6 +101,30 @@ func WithBackoff(minDelay, maxDelay time.Duration) Option {
 // "example.com/pkg.State") to read through DWARF in every snapshot.
 func WithVariables(names ...string) Option {
 	return func(s *settings) { s.variables = append(s.variables, names...) }
+}
+
+// WithTracebackLabels makes Init add tracebacklabels=1 to $GODEBUG, so that
+// the runtime prints each goroutine's pprof labels in its stack dump and
+// snapshots carry exact per-goroutine labels (Go 1.26+). It also adds the
+// labels to crash tracebacks. Without it, labels are matched by stack from
+// the goroutine profile.
+func WithTracebackLabels() Option {
+	return func(s *settings) { s.tracebackLabels = true }
+}
+
+// enableTracebackLabels adds tracebacklabels=1 to $GODEBUG (the runtime
+// re-reads it when it changes).
+func enableTracebackLabels() error {
+	cur := os.Getenv("GODEBUG")
+	for _, kv := range strings.Split(cur, ",") {
+		if strings.HasPrefix(strings.TrimSpace(kv), "tracebacklabels=") {
+			return nil
+		}
+	}
+	if cur != "" {
+		cur += ","
+	}
+	return os.Setenv("GODEBUG", cur+"tracebacklabels=1")
 }
 
 // WithLimits bounds what snapshots capture (zero fields keep the defaults).
@@ -211,6 +236,11 @@ func (a *Agent) Init(ctx context.Context, programName string, opts ...Option) er
 	}
 	if programName == "" {
 		programName = defaultProgramName()
+	}
+	if s.tracebackLabels {
+		if err := enableTracebackLabels(); err != nil {
+			a.setError(fmt.Errorf("snapshot: enable tracebacklabels: %w", err))
+		}
 	}
 	a.Stop()
 	a.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -84,9 +85,11 @@ func TestCaptureGoroutinesAndProfileLabels(t *testing.T) {
 }
 
 func TestCaptureTracebackLabels(t *testing.T) {
-	t.Setenv("GODEBUG", "tracebacklabels=1")
+	t.Setenv("GODEBUG", "madvdontneed=1")
 	startLabelledWorker(t, "role", "exact")
 	a := NewAgent()
+	_ = a.Init(context.Background(), "x", WithTracebackLabels(), WithEndpoint(""))
+	assert.Equal(t, "madvdontneed=1,tracebacklabels=1", os.Getenv("GODEBUG"))
 	snap := waitBlocked(t, a, ".blockedInTestWorker")
 	assert.True(t, snap.LabelsExact)
 	g := findGoroutine(snap, ".blockedInTestWorker")
@@ -125,10 +128,10 @@ func TestRegisteredValues(t *testing.T) {
 	assert.NotContains(t, vars, "removed")
 }
 
-func buildAndRun(t *testing.T, dir string, ldflags string) []byte {
+func buildAndRun(t *testing.T, dir string, ldflags string, extra ...string) []byte {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "prog")
-	args := []string{"build", "-o", bin}
+	args := append([]string{"build", "-o", bin}, extra...)
 	if ldflags != "" {
 		args = append(args, "-ldflags="+ldflags)
 	}
@@ -144,7 +147,15 @@ func buildAndRun(t *testing.T, dir string, ldflags string) []byte {
 }
 
 func TestDWARFVariables(t *testing.T) {
-	out := buildAndRun(t, "./testdata/dwarfprog", "")
+	t.Run("exe", func(t *testing.T) { checkDWARFVariables(t, buildAndRun(t, "./testdata/dwarfprog", "")) })
+	// A position-independent binary is loaded at a random address: the
+	// reader must find the load offset (macOS binaries are always PIE).
+	t.Run("pie", func(t *testing.T) {
+		checkDWARFVariables(t, buildAndRun(t, "./testdata/dwarfprog", "", "-buildmode=pie"))
+	})
+}
+
+func checkDWARFVariables(t *testing.T, out []byte) {
 	var list []Variable
 	require.NoError(t, json.Unmarshal(out, &list))
 	vars := map[string]Variable{}

@@ -44,15 +44,12 @@ func dumpStacks(maxBytes int) ([]byte, bool, time.Duration) {
 	}
 }
 
-var (
-	headerRE = regexp.MustCompile(`^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[(.*)\]:$`)
-	labelRE  = regexp.MustCompile(`"((?:[^"\\]|\\.)*)": ?"((?:[^"\\]|\\.)*)"`)
-	createRE = regexp.MustCompile(`^created by (.+?)(?: in goroutine (\d+))?$`)
-)
+var labelRE = regexp.MustCompile(`"((?:[^"\\]|\\.)*)": ?"((?:[^"\\]|\\.)*)"`)
 
 // parseStacks parses the text of runtime.Stack(buf, true) (the format of
 // runtime/traceback.go, including the labels GODEBUG=tracebacklabels=1 adds).
-// It reports whether any header carried labels.
+// It reports whether any header carried labels. The strings it returns share
+// the dump's memory.
 func parseStacks(dump []byte) ([]Goroutine, bool) {
 	var (
 		out       []Goroutine
@@ -61,29 +58,26 @@ func parseStacks(dump []byte) ([]Goroutine, bool) {
 		pendingFn string
 		creator   bool
 	)
-	sc := bufio.NewScanner(bytes.NewReader(dump))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	text := string(dump)
+	for len(text) > 0 {
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
 		if line == "" {
 			continue
 		}
-		if strings.HasPrefix(line, "goroutine ") {
-			if m := headerRE.FindStringSubmatch(line); m != nil {
-				out = append(out, Goroutine{})
-				cur = &out[len(out)-1]
-				cur.ID, _ = strconv.ParseInt(m[1], 10, 64)
-				if parseHeader(cur, m[2]) {
-					sawLabels = true
-				}
-				pendingFn, creator = "", false
-				continue
+		if id, inner, ok := parseHeaderLine(line); ok {
+			out = append(out, Goroutine{ID: id})
+			cur = &out[len(out)-1]
+			if parseHeader(cur, inner) {
+				sawLabels = true
 			}
+			pendingFn, creator = "", false
+			continue
 		}
 		if cur == nil {
 			continue
 		}
-		if strings.HasPrefix(line, "\t") {
+		if line[0] == '\t' {
 			if pendingFn == "" {
 				continue
 			}
@@ -101,18 +95,39 @@ func parseStacks(dump []byte) ([]Goroutine, bool) {
 			cur.FramesElided = true
 			continue
 		}
-		if strings.HasPrefix(line, "created by ") {
-			if m := createRE.FindStringSubmatch(line); m != nil {
-				pendingFn, creator = m[1], true
-				if m[2] != "" {
-					cur.CreatorID, _ = strconv.ParseInt(m[2], 10, 64)
-				}
-				continue
+		if rest, ok := strings.CutPrefix(line, "created by "); ok {
+			fn, gid, found := strings.Cut(rest, " in goroutine ")
+			pendingFn, creator = fn, true
+			if found {
+				cur.CreatorID, _ = strconv.ParseInt(gid, 10, 64)
 			}
+			continue
 		}
 		pendingFn, creator = trimArgs(line), false
 	}
 	return out, sawLabels
+}
+
+// parseHeaderLine parses "goroutine 7 [chan receive, 3 minutes]:" (with
+// optional "gp=… m=…" fields) into the id and the bracketed part.
+func parseHeaderLine(line string) (int64, string, bool) {
+	rest, ok := strings.CutPrefix(line, "goroutine ")
+	if !ok || !strings.HasSuffix(rest, "]:") {
+		return 0, "", false
+	}
+	idStr, rest, ok := strings.Cut(rest, " ")
+	if !ok {
+		return 0, "", false
+	}
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		return 0, "", false
+	}
+	i := strings.IndexByte(rest, '[')
+	if i < 0 {
+		return 0, "", false
+	}
+	return id, rest[i+1 : len(rest)-2], true
 }
 
 // parseHeader fills state, wait reason, wait minutes, thread lock and labels

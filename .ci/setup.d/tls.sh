@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # .ci/setup.d/tls.sh: what the tls and socket probe tests need (real
 # clients and libraries): curl (OpenSSL), gnutls-cli (GnuTLS), python3 for
-# the test servers, libssl-dev + a C compiler for the benchmark driver.
+# the test servers, libssl-dev + a C compiler for the static-OpenSSL test and
+# the benchmark driver, node (static OpenSSL in an executable).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -10,6 +11,7 @@ for pkg in curl gnutls-bin libssl-dev gcc libc6-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

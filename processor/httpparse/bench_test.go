@@ -18,15 +18,20 @@ func BenchmarkProcessor(b *testing.B) {
 		"mix_plain": {"keepalive", "chunked", "nobody", "pipelined", "gzip"},
 		"sse":       {"openai_sse", "anthropic_sse"},
 	}
-	for _, name := range []string{"mix_plain", "sse"} {
+	for _, name := range []string{"mix_plain", "mix_plain_no_headers", "sse"} {
 		b.Run(name, func(b *testing.B) {
+			mix := mixes[name]
+			if name == "mix_plain_no_headers" {
+				mix = mixes["mix_plain"]
+			}
 			const connsPerOp = 8
 			var fixtures []fixture
-			for _, n := range mixes[name] {
+			for _, n := range mix {
 				fixtures = append(fixtures, loadFixture(b, n))
 			}
 			set := processortest.NewNopSettings(NewFactory().Type())
 			cfg := createDefaultConfig().(*Config)
+			cfg.CaptureHeaders = name != "mix_plain_no_headers"
 			p, err := newProcessor(set, cfg, consumertest.NewNop())
 			if err != nil {
 				b.Fatal(err)

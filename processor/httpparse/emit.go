@@ -61,7 +61,7 @@ func (p *httpParseProcessor) view(ex *h1.Exchange, cs *connState) view {
 		v.hostHeader, target = target, ""
 	}
 	if i := strings.IndexByte(target, '?'); i >= 0 {
-		v.path, v.query = target[:i], target[i+1:]
+		v.path, v.query = target[:i], p.redactor.queryString(target[i+1:])
 	} else {
 		v.path = target
 	}

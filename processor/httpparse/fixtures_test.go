@@ -49,8 +49,8 @@ type recSpec struct {
 	length   int64 // payload.length; len(data) when 0
 }
 
-// capture says from which process's view a fixture is turned into records.
-type capture struct {
+// recView says from which process's view a fixture is turned into records.
+type recView struct {
 	connID   string
 	server   bool   // the records are the server process's view
 	withRole bool   // set connection.role
@@ -58,13 +58,13 @@ type capture struct {
 	base     time.Time
 }
 
-func defaultCapture() capture {
-	return capture{connID: "4242:openssl:7f00aa", source: "openssl", base: time.Unix(1_780_000_000, 0)}
+func defaultCapture() recView {
+	return recView{connID: "4242:openssl:7f00aa", source: "openssl", base: time.Unix(1_780_000_000, 0)}
 }
 
 // specs turns a fixture into records: c2s bytes are transmitted by the
 // client (received by the server), s2c the other way round.
-func (fx fixture) specs(c capture) []recSpec {
+func (fx fixture) specs(c recView) []recSpec {
 	out := make([]recSpec, 0, len(fx.Chunks))
 	for i, ch := range fx.Chunks {
 		tx := ch.Dir == "c2s"
@@ -77,7 +77,7 @@ func (fx fixture) specs(c capture) []recSpec {
 }
 
 // toLogs builds the net.payload records of specs as docs/events.md says.
-func toLogs(c capture, specs []recSpec) plog.Logs {
+func toLogs(c recView, specs []recSpec) plog.Logs {
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
 	rl.Resource().Attributes().PutStr("host.name", "testhost")

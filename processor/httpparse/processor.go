@@ -334,6 +334,9 @@ func toPayloadRec(lr plog.LogRecord, res pcommon.Resource) (payloadRec, bool) {
 	switch lr.Body().Type() {
 	case pcommon.ValueTypeBytes:
 		data = lr.Body().Bytes().AsRaw()
+	case pcommon.ValueTypeStr:
+		// tolerated: a producer that stored the plaintext as a string
+		data = []byte(lr.Body().Str())
 	case pcommon.ValueTypeEmpty:
 	default:
 		return payloadRec{}, false

@@ -10,6 +10,13 @@ type redactor struct {
 	headers map[string]bool
 	json    *regexp.Regexp // "field" : "value"
 	form    *regexp.Regexp // field=value in form bodies
+	query   *regexp.Regexp // field=value in url.query
+}
+
+// defaultRedactedQueryParams are the query parameters semconv says to
+// scrub from url.full / url.query.
+func defaultRedactedQueryParams() []string {
+	return []string{"AWSAccessKeyId", "Signature", "sig", "X-Goog-Signature"}
 }
 
 func newRedactor(cfg RedactionConfig) *redactor {
@@ -34,7 +41,26 @@ func newRedactor(cfg RedactionConfig) *redactor {
 		r.json = regexp.MustCompile(`("` + names + `"\s*:\s*)"(?:[^"\\]|\\.)*"?`)
 		r.form = regexp.MustCompile(`(^|&)(` + names + `=)[^&]*`)
 	}
+	params := fields
+	if !cfg.DisableDefaults {
+		params = append(params, defaultRedactedQueryParams()...)
+	}
+	if len(params) > 0 {
+		alt := make([]string, 0, len(params))
+		for _, f := range params {
+			alt = append(alt, regexp.QuoteMeta(strings.TrimSpace(f)))
+		}
+		r.query = regexp.MustCompile(`(^|&)((?i:` + strings.Join(alt, "|") + `)=)[^&]*`)
+	}
 	return r
+}
+
+// queryString redacts credentials in a URL query string (without "?").
+func (r *redactor) queryString(q string) string {
+	if r.query == nil || q == "" {
+		return q
+	}
+	return r.query.ReplaceAllString(q, `${1}${2}`+redacted)
 }
 
 // header reports whether the (lower-case) header must be redacted.

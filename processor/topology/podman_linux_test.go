@@ -120,3 +120,35 @@ func TestPodmanEventsWarmTheCache(t *testing.T) {
 	res := r.byCgroupID(uint64(id))
 	assert.Contains(t, res.attrs, attr{key: attrContainerName, str: name})
 }
+
+// TestPodmanContainerInPodCgroup places a real container under a
+// kubelet-shaped cgroup parent (cgroupfs layout
+// /…/kubepods/besteffort/pod<uid>/libpod-<id>): k8s.pod.uid comes from the
+// real cgroup path, the names from the labels.
+func TestPodmanContainerInPodCgroup(t *testing.T) {
+	svc := podmantest.Require(t)
+	tp := newTestPipeline(t, podmanConfig(svc))
+
+	const podUID = "6a0f1e2d-3c4b-4a59-8876-5f4e3d2c1b0a"
+	top := fmt.Sprintf("otelcol-topo-test-%d", time.Now().UnixNano())
+	parent := "/" + top + "/kubepods/besteffort/pod" + podUID
+	t.Cleanup(func() { podmantest.RemoveCgroupTree(t, top) })
+	name := fmt.Sprintf("otelcol-topo-pod-%d", time.Now().UnixNano())
+	cid := podmantest.Run(t, "run", "-d", "--name", name, "--cgroup-parent", parent,
+		"--label", "io.kubernetes.pod.name=batch-x1",
+		"--label", "io.kubernetes.pod.namespace=jobs",
+		podmantest.Image, "sleep", "120")
+	t.Cleanup(func() { _ = exec.Command("podman", "rm", "-f", "-t", "0", name).Run() })
+	pid, err := strconv.Atoi(podmantest.Run(t, "inspect", "-f", "{{.State.Pid}}", name))
+	require.NoError(t, err)
+	dir, cgid := podmantest.CgroupOfPID(t, pid)
+	require.Contains(t, dir, "/pod"+podUID+"/libpod-"+cid)
+
+	require.NoError(t, tp.lp.ConsumeLogs(context.Background(), oneRecord(map[string]any{attrCgroupID: cgid, attrPID: int64(pid)})))
+	_, rec := lastRecord(t, tp)
+	assert.Equal(t, cid, strAttr(t, rec, attrContainerID))
+	assert.Equal(t, podUID, strAttr(t, rec, attrPodUID))
+	assert.Equal(t, "batch-x1", strAttr(t, rec, attrPodName))
+	assert.Equal(t, "jobs", strAttr(t, rec, attrNamespaceName))
+	assert.Equal(t, runtimePodman, strAttr(t, rec, attrContainerRT))
+}

@@ -72,11 +72,17 @@ type pidEntry struct {
 	expires  time.Time
 }
 
-// refreshCycle is closed when one refresh (walk + runtime lookups) ends.
+// refreshCycle is one run of the walk loop or of the runtime-lookup loop;
+// done is closed when it ends.
 type refreshCycle struct {
 	done  chan struct{}
 	start time.Time
+	// meta, set on a walk cycle that found containers without metadata
+	// before its done is closed, is the lookup cycle that will cover them.
+	meta *refreshCycle
 }
+
+func newCycle() *refreshCycle { return &refreshCycle{done: make(chan struct{})} }
 
 // resolution is the answer for one key.
 type resolution struct {
@@ -106,18 +112,23 @@ type resolver struct {
 	metas map[string]*containerMeta
 	// unknown remembers when an unknown cgroup id was first asked for.
 	unknown map[uint64]time.Time
-	// lastDone is the start of the last completed refresh.
+	// lastDone is the start of the last completed walk.
 	lastDone time.Time
-	next     *refreshCycle
+	nextWalk *refreshCycle
+	nextMeta *refreshCycle
 
 	pidMu sync.Mutex
 	pids  map[int64]*pidEntry
 
-	refreshReq chan struct{}
+	walkReq    chan struct{}
+	metaReq    chan struct{}
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	errLog     rateLimitedLog
-	dockerRT   []string
+	// lookupMu serializes runtime lookups; it guards dockerRT.
+	lookupMu sync.Mutex
+	// dockerRT is the engine behind each Docker API endpoint, once known.
+	dockerRT []string
 }
 
 func newResolverWithFS(cfg *Config, logger *zap.Logger, tel *telemetry, hfs hostFS) (*resolver, error) {
@@ -131,8 +142,10 @@ func newResolverWithFS(cfg *Config, logger *zap.Logger, tel *telemetry, hfs host
 		metas:      map[string]*containerMeta{},
 		unknown:    map[uint64]time.Time{},
 		pids:       map[int64]*pidEntry{},
-		next:       &refreshCycle{done: make(chan struct{})},
-		refreshReq: make(chan struct{}, 1),
+		nextWalk:   newCycle(),
+		nextMeta:   newCycle(),
+		walkReq:    make(chan struct{}, 1),
+		metaReq:    make(chan struct{}, 1),
 		errLog:     rateLimitedLog{every: 30 * time.Second},
 	}
 	for _, ep := range cfg.DockerEndpoints {
@@ -171,24 +184,21 @@ func hostNamespaces(hfs hostFS, logger *zap.Logger) nsSet {
 	return nsSet{}
 }
 
-// start starts the background refresher, the runtime event streams and
-// the cgroupfs watch, and waits for the first refresh (the warm-up walk of
-// cgroupfs and the runtimes' container lists) at most runtime_timeout, so
-// that a hung runtime cannot hold the collector's start.
+// start starts the walk loop, the runtime-lookup loop, the runtime event
+// streams and the cgroupfs watch, and waits for the warm-up (the first walk
+// of cgroupfs and the runtime lookups it starts) at most runtime_timeout,
+// so that a hung runtime cannot hold the collector's start.
 func (r *resolver) start(ctx context.Context) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	r.cancel = cancel
 	r.mu.RLock()
-	first := r.next
+	first := r.nextWalk
 	r.mu.RUnlock()
-	r.wg.Add(1)
-	go r.loop(bg)
+	r.wg.Add(2)
+	go r.walkLoop(bg)
+	go r.metaLoop(bg)
 	defer func() {
-		t := time.NewTimer(r.cfg.RuntimeTimeout)
-		defer t.Stop()
-		select {
-		case <-first.done:
-		case <-t.C:
+		if !r.waitCycle(ctx, first, r.cfg.RuntimeTimeout) {
 			r.logger.Warn("the cache warm-up did not finish within runtime_timeout; continuing in the background")
 		}
 	}()
@@ -218,48 +228,92 @@ func (r *resolver) shutdown() {
 	}
 }
 
-func (r *resolver) loop(ctx context.Context) {
+// walkLoop walks cgroupfs at start, every rescan_interval and when asked.
+// It never waits for a runtime, so that a slow runtime API cannot delay
+// seeing a short-lived container's cgroup.
+func (r *resolver) walkLoop(ctx context.Context) {
 	defer r.wg.Done()
 	t := time.NewTicker(r.cfg.RescanInterval)
 	defer t.Stop()
-	r.refresh(ctx)
+	r.walk(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-r.refreshReq:
+		case <-r.walkReq:
 		}
-		r.refresh(ctx)
+		r.walk(ctx)
 	}
 }
 
-// requestRefresh asks the loop for a refresh without blocking.
+// metaLoop looks up the runtime metadata of the containers the walks found,
+// when a walk asks.
+func (r *resolver) metaLoop(ctx context.Context) {
+	defer r.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.metaReq:
+		}
+		r.fetchMetas(ctx)
+	}
+}
+
+// requestRefresh asks the walk loop for a walk without blocking.
 func (r *resolver) requestRefresh() {
 	select {
-	case r.refreshReq <- struct{}{}:
+	case r.walkReq <- struct{}{}:
 	default:
 	}
 }
 
-// refreshAndWait requests a refresh that starts after now and waits for it
-// to end, at most timeout.
+func (r *resolver) requestMeta() {
+	select {
+	case r.metaReq <- struct{}{}:
+	default:
+	}
+}
+
+// refreshAndWait requests a walk that starts after now and waits for it and
+// for the runtime lookups it starts, at most timeout in all.
 func (r *resolver) refreshAndWait(ctx context.Context, timeout time.Duration) {
 	if timeout <= 0 {
 		r.requestRefresh()
 		return
 	}
 	r.mu.RLock()
-	c := r.next
+	c := r.nextWalk
 	r.mu.RUnlock()
 	r.requestRefresh()
+	if !r.waitCycle(ctx, c, timeout) && ctx.Err() == nil {
+		r.tel.waitTimeouts.Add(ctx, 1)
+	}
+}
+
+// waitCycle waits for a walk cycle and the lookup cycle it started, at
+// most timeout; it reports whether both ended.
+func (r *resolver) waitCycle(ctx context.Context, c *refreshCycle, timeout time.Duration) bool {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case <-c.done:
 	case <-t.C:
-		r.tel.waitTimeouts.Add(ctx, 1)
+		return false
 	case <-ctx.Done():
+		return false
+	}
+	if c.meta == nil {
+		return true
+	}
+	select {
+	case <-c.meta.done:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
 	}
 }
 
@@ -309,13 +363,21 @@ type walked struct {
 	path string
 }
 
-// refresh walks cgroupfs, updates the cache and looks up the runtime
-// metadata of containers not known yet.
+// refresh walks cgroupfs and then looks up the runtime metadata of
+// containers not known yet, synchronously (the loops do the same
+// concurrently).
 func (r *resolver) refresh(ctx context.Context) {
+	r.walk(ctx)
+	r.fetchMetas(ctx)
+}
+
+// walk walks cgroupfs and updates the cache; when containers lack their
+// runtime metadata it asks the lookup loop.
+func (r *resolver) walk(ctx context.Context) {
 	r.mu.Lock()
-	cycle := r.next
+	cycle := r.nextWalk
 	cycle.start = r.now()
-	r.next = &refreshCycle{done: make(chan struct{})}
+	r.nextWalk = newCycle()
 	r.mu.Unlock()
 	defer close(cycle.done)
 
@@ -385,13 +447,24 @@ func (r *resolver) refresh(ctx context.Context) {
 		}
 	}
 	r.expireLocked(now)
+	if len(r.needMetaLocked()) > 0 {
+		cycle.meta = r.nextMeta
+		r.requestMeta()
+	}
+	r.lastDone = cycle.start
+	r.mu.Unlock()
+}
+
+// needMetaLocked lists the containers whose runtime metadata is not known:
+// those of live cgroups, and those only seen through /proc (no cgroup v2
+// hierarchy).
+func (r *resolver) needMetaLocked() []string {
 	var need []string
 	for _, e := range r.cgroups {
 		if !e.metaDone && e.removedAt.IsZero() {
 			need = append(need, e.ref.containerID)
 		}
 	}
-	// Containers only seen through /proc (no cgroup v2 hierarchy).
 	r.pidMu.Lock()
 	for _, p := range r.pids {
 		if p.ref.containerID != "" && r.metas[p.ref.containerID] == nil {
@@ -399,27 +472,35 @@ func (r *resolver) refresh(ctx context.Context) {
 		}
 	}
 	r.pidMu.Unlock()
-	r.mu.Unlock()
+	return need
+}
 
-	if len(need) > 0 {
-		found := r.lookupMetas(ctx, need)
-		r.mu.Lock()
-		for id, m := range found {
-			r.metas[id] = m
-		}
-		for _, e := range r.cgroups {
+// fetchMetas asks the runtimes about the containers without metadata.
+func (r *resolver) fetchMetas(ctx context.Context) {
+	r.mu.Lock()
+	cycle := r.nextMeta
+	cycle.start = r.now()
+	r.nextMeta = newCycle()
+	need := r.needMetaLocked()
+	r.mu.Unlock()
+	defer close(cycle.done)
+	if len(need) == 0 {
+		return
+	}
+	found := r.lookupMetas(ctx, need)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, m := range found {
+		r.metas[id] = m
+	}
+	for _, e := range r.cgroups {
+		if !e.metaDone {
+			r.setMetaLocked(e)
 			if !e.metaDone && e.removedAt.IsZero() {
-				r.setMetaLocked(e)
-				if !e.metaDone {
-					e.metaTries++
-				}
+				e.metaTries++
 			}
 		}
-		r.mu.Unlock()
 	}
-	r.mu.Lock()
-	r.lastDone = cycle.start
-	r.mu.Unlock()
 }
 
 // setMetaLocked rebuilds the entry's attributes from the metadata known for
@@ -437,6 +518,8 @@ func (r *resolver) setMetaLocked(e *cgroupEntry) {
 // lookupMetas asks the runtimes about the containers: one list call per
 // Docker API endpoint, then the OCI state directories for the rest.
 func (r *resolver) lookupMetas(ctx context.Context, ids []string) map[string]*containerMeta {
+	r.lookupMu.Lock()
+	defer r.lookupMu.Unlock()
 	found := map[string]*containerMeta{}
 	missing := func() bool {
 		for _, id := range ids {

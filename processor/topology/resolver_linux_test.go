@@ -4,8 +4,10 @@ package topologyprocessor
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -158,4 +160,61 @@ func TestOCIStateDir(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(p, "config.json"), []byte(`{not json`), 0o644))
 	_, err = o.lookup(cid1)
 	assert.ErrorContains(t, err, "decode OCI spec")
+}
+
+// fakeProc writes /proc/<pid>/cgroup and /proc/<pid>/ns/* for a pid under
+// a fake proc root.
+func fakeProc(t *testing.T, root string, pid int, cgroup string, ns nsSet) {
+	t.Helper()
+	dir := filepath.Join(root, strconv.Itoa(pid))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "ns"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup"), []byte(cgroup), 0o644))
+	for name, ino := range map[string]int64{"pid": ns.pid, "mnt": ns.mnt, "net": ns.net, "uts": ns.uts} {
+		require.NoError(t, os.Symlink(fmt.Sprintf("%s:[%d]", name, ino), filepath.Join(dir, "ns", name)))
+	}
+}
+
+// TestCgroupV1OnlyHost: without a cgroup v2 hierarchy there are no cgroup
+// ids; a record with a live pid resolves through the v1 paths of
+// /proc/<pid>/cgroup and the runtime's list.
+func TestCgroupV1OnlyHost(t *testing.T) {
+	proc := t.TempDir()
+	host := nsSet{pid: 4026531836, mnt: 4026531840, net: 4026531992, uts: 4026531838}
+	fakeProc(t, proc, 1, "12:memory:/\n1:name=systemd:/init.scope\n", host)
+	fakeProc(t, proc, 4242, "12:cpuset:/docker/"+cid1+"\n11:memory:/docker/"+cid1+"\n1:name=systemd:/docker/"+cid1+"\n",
+		nsSet{pid: 4026532201, mnt: 4026532199, net: 4026532204, uts: 4026532200})
+	fakeProc(t, proc, 77, "12:memory:/system.slice/cron.service\n1:name=systemd:/system.slice/cron.service\n", host)
+	api := newFakeDockerAPI(t, "Docker Engine")
+	api.add(dockerContainer{ID: cid1, Names: []string{"/legacy"}, Image: "centos:7"})
+
+	cfg := createDefaultConfig().(*Config)
+	cfg.ProcRoot = proc
+	cfg.DockerEndpoints = []string{"unix://" + api.sock}
+	cfg.OCIStateDirs = nil
+	cfg.WatchCgroups = false
+	tel, err := newTelemetry(componenttest.NewNopTelemetrySettings())
+	require.NoError(t, err)
+	r, err := newResolverWithFS(cfg, zaptest.NewLogger(t), tel, &linuxFS{procRoot: proc})
+	require.NoError(t, err)
+	assert.Equal(t, host, r.host)
+	r.start(context.Background())
+	t.Cleanup(r.shutdown)
+
+	res := r.byPID(4242)
+	assert.Equal(t, missingRuntime, res.missing, "first sight: the runtime was not asked yet")
+	assert.True(t, res.pending)
+	r.refresh(context.Background())
+	res = r.byPID(4242)
+	assert.Empty(t, res.missing)
+	assert.Contains(t, res.attrs, attr{key: attrContainerID, str: cid1})
+	assert.Contains(t, res.attrs, attr{key: attrContainerRT, str: runtimeDocker})
+	assert.Contains(t, res.attrs, attr{key: attrContainerName, str: "legacy"})
+	assert.Equal(t, int64(4026532201), res.ns.pid)
+
+	res = r.byPID(77)
+	assert.Empty(t, res.missing)
+	assert.Empty(t, res.attrs)
+	assert.Equal(t, host, res.ns)
+
+	assert.Equal(t, missingProcessGone, r.byPID(5555).missing)
 }

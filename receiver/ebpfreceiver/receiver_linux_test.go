@@ -5,6 +5,7 @@ package ebpfreceiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -179,8 +180,10 @@ func TestProcessEventsAndSpans(t *testing.T) {
 	// twice); exit 0.
 	h := holdTree(t, `/bin/sh -c '/bin/true a b; exit 3'; /bin/sh -c 'exec /bin/true c d'; exit 0`)
 	st := startReceiver(t, treeConfig(h.pid))
+	before := time.Now()
 	h.release(t)
 	require.NoError(t, h.cmd.Wait())
+	after := time.Now()
 
 	// Wait until H's own exit is seen: everything of its tree came before.
 	require.Eventually(t, func() bool {
@@ -209,7 +212,10 @@ func TestProcessEventsAndSpans(t *testing.T) {
 	c1 := intAttr(a, "process.parent_pid")
 	assert.NotEqual(t, int64(h.pid), c1)
 	ts := execAB[0].Timestamp().AsTime()
-	assert.WithinDuration(t, time.Now(), ts, time.Minute, "kernel time converted to wall time")
+	// Kernel monotonic time converted to wall time: the exec happened
+	// between the release and the shell's exit (1 ms for rounding).
+	assert.False(t, ts.Before(before.Add(-time.Millisecond)), "exec at %s before the release at %s", ts, before)
+	assert.False(t, ts.After(after.Add(time.Millisecond)), "exec at %s after the tree exited at %s", ts, after)
 	created, err := time.Parse(time.RFC3339Nano, strAttr(a, "process.creation.time"))
 	require.NoError(t, err)
 	assert.False(t, created.After(ts), "created before exec")
@@ -558,4 +564,86 @@ func TestQueueFullCounted(t *testing.T) {
 	}, 10*time.Second, 10*time.Millisecond, "queue drops not counted")
 	require.NoError(t, st.rcv.Shutdown(context.Background()))
 	assert.Equal(t, 1, st.logs.LogRecordCount()+st.traces.SpanCount(), "exactly the one queued record reached the pipeline")
+}
+
+// TestLongArgvTruncated: an argv over the capture limits is cut, flagged and
+// accompanied by its original size.
+func TestLongArgvTruncated(t *testing.T) {
+	requireRoot(t)
+	h := holdTree(t, `/bin/true $(seq 1 2000); exit 0`)
+	cfg := treeConfig(h.pid)
+	cfg.Probes.Process.MaxArgs = 10
+	st := startReceiver(t, cfg)
+	h.release(t)
+	require.NoError(t, h.cmd.Wait())
+	var execs []plog.LogRecord
+	require.Eventually(t, func() bool {
+		execs = findRecords(allRecords(st.logs), "process.exec", func(r plog.LogRecord) bool {
+			return strAttr(r.Attributes(), "process.executable.path") == "/bin/true"
+		})
+		return len(execs) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	a := execs[0].Attributes()
+	assert.Equal(t, []string{"/bin/true", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, argsAttr(a))
+	v, ok := a.Get("process.command_args.truncated")
+	require.True(t, ok)
+	assert.True(t, v.Bool())
+	size := len("/bin/true") + 1
+	for i := 1; i <= 2000; i++ {
+		size += len(fmt.Sprint(i)) + 1
+	}
+	assert.Equal(t, int64(size), intAttr(a, "process.command_args.original_size"))
+	t0 := time.Now()
+	require.NoError(t, st.rcv.Shutdown(context.Background()))
+	t.Logf("shutdown took %s", time.Since(t0))
+}
+
+// TestFilterCommsAndUIDs: within a followed tree, an include comm list keeps
+// only that comm's events, and an excluded uid drops everything of it.
+func TestFilterCommsAndUIDs(t *testing.T) {
+	requireRoot(t)
+	t.Run("comms", func(t *testing.T) {
+		h := holdTree(t, `/bin/true comm-filter; /bin/echo other >/dev/null; exit 0`)
+		cfg := treeConfig(h.pid)
+		cfg.Filters.Comms = []string{"true"}
+		st := startReceiver(t, cfg)
+		h.release(t)
+		require.NoError(t, h.cmd.Wait())
+		require.Eventually(t, func() bool {
+			return len(findRecords(allRecords(st.logs), "process.exit", nil)) >= 1
+		}, 10*time.Second, 10*time.Millisecond)
+		require.NoError(t, st.rcv.Shutdown(context.Background()))
+		recs := allRecords(st.logs)
+		execs := findRecords(recs, "process.exec", nil)
+		require.Len(t, execs, 1)
+		assert.Equal(t, []string{"/bin/true", "comm-filter"}, argsAttr(execs[0].Attributes()))
+		for _, r := range recs {
+			assert.Equal(t, "true", strAttr(r.Attributes(), "process.executable.name"), "%s passed the comm filter", r.EventName())
+		}
+	})
+	t.Run("exclude_uids", func(t *testing.T) {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			t.Skip("needs setpriv (util-linux) to run a process as another uid")
+		}
+		// Root's events are excluded; the same tree's process that switched
+		// to uid 65534 passes.
+		h := holdTree(t, `/bin/true as-root; `+setpriv+` --reuid=65534 --regid=65534 --clear-groups /bin/true as-nobody; exit 0`)
+		cfg := treeConfig(h.pid)
+		cfg.Filters.ExcludeUIDs = []int{0}
+		st := startReceiver(t, cfg)
+		h.release(t)
+		require.NoError(t, h.cmd.Wait())
+		require.Eventually(t, func() bool {
+			return len(findRecords(allRecords(st.logs), "process.exec", nil)) >= 1
+		}, 10*time.Second, 10*time.Millisecond)
+		require.NoError(t, st.rcv.Shutdown(context.Background()))
+		recs := allRecords(st.logs)
+		execs := findRecords(recs, "process.exec", nil)
+		require.Len(t, execs, 1)
+		assert.Equal(t, []string{"/bin/true", "as-nobody"}, argsAttr(execs[0].Attributes()))
+		for _, r := range recs {
+			assert.Equal(t, int64(65534), intAttr(r.Attributes(), "process.user.id"), "%s of an excluded uid", r.EventName())
+		}
+	})
 }

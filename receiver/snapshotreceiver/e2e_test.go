@@ -30,6 +30,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-trace/otelcol-trace/snapshot"
 )
 
 const testToken = "test-token-0123456789abcdef"
@@ -91,15 +93,8 @@ func startReceiver(t *testing.T, addr string) *testReceiver {
 	r, err := newSnapshotReceiver(cfg, set, sink)
 	require.NoError(t, err)
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			require.NoError(t, r.Shutdown(context.Background()))
-		}
-	})
-	tr := &testReceiver{r: r, sink: sink, logs: logs, base: "http://" + addr}
-	_ = stopped
-	return tr
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	return &testReceiver{r: r, sink: sink, logs: logs, base: "http://" + addr}
 }
 
 func (tr *testReceiver) stop(t *testing.T) {
@@ -107,7 +102,6 @@ func (tr *testReceiver) stop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, tr.r.Shutdown(ctx))
-	tr.r.server = nil // the cleanup's Shutdown is then a no-op
 }
 
 type demoProcess struct {
@@ -540,4 +534,65 @@ func TestWrongTokenKeepsRunningAndRecoversFromConfigPage(t *testing.T) {
 	resp.Body.Close()
 	assert.NotContains(t, string(html), testToken)
 	assert.Contains(t, string(html), `<dd id="token">set</dd>`)
+}
+
+// silentClient connects like the library but never answers orders.
+func silentClient(t *testing.T, base string, hello snapshot.Hello) (cancel func(), orders <-chan snapshot.Message) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	body, err := json.Marshal(hello)
+	require.NoError(t, err)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+snapshot.PathConnect, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	ch := make(chan snapshot.Message, 16)
+	go func() {
+		defer resp.Body.Close()
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var m snapshot.Message
+			if dec.Decode(&m) != nil {
+				close(ch)
+				return
+			}
+			ch <- m
+		}
+	}()
+	welcome := <-ch
+	require.Equal(t, "welcome", welcome.Type)
+	return cancel, ch
+}
+
+func TestOrderTimeoutAndDisconnect(t *testing.T) {
+	addr := freeAddr(t)
+	tr := startReceiver(t, addr)
+	stop, orders := silentClient(t, tr.base, snapshot.Hello{Program: "silent", Environment: "qa", PID: 4242, Host: "h"})
+	defer stop()
+
+	res := tr.trigger(t, TriggerRequest{Program: "silent", TimeoutSeconds: 0.3})
+	require.Len(t, res, 1)
+	assert.Equal(t, "timeout", res[0].Status)
+	assert.Contains(t, res[0].Error, "no snapshot within")
+
+	require.Len(t, tr.logs.FilterMessageSnippet("snapshot order failed").All(), 1)
+
+	// The process goes away while the trigger waits: when the second order
+	// reaches it.
+	go func() {
+		n := 0
+		for m := range orders {
+			if m.Type == "snapshot" {
+				if n++; n == 2 {
+					stop()
+				}
+			}
+		}
+	}()
+	res = tr.trigger(t, TriggerRequest{Program: "silent"})
+	require.Len(t, res, 1)
+	assert.Equal(t, "disconnected", res[0].Status)
+	assert.Empty(t, tr.processes(t))
 }

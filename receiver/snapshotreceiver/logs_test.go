@@ -28,8 +28,8 @@ func TestSnapshotToLogs(t *testing.T) {
 		ID: "abc", Time: when, PauseSeconds: 0.002,
 		Goroutines: []snapshot.Goroutine{{
 			ID: 7, State: "waiting", WaitReason: "chan receive", WaitMinutes: 3,
-			Labels: map[string]string{"role": "worker"},
-			Frames: []snapshot.Frame{{Function: "main.work", File: "/src/main.go", Line: 10}, {Function: "main.main", File: "/src/main.go", Line: 3}},
+			Labels:    map[string]string{"role": "worker"},
+			Frames:    []snapshot.Frame{{Function: "main.work", File: "/src/main.go", Line: 10}, {Function: "main.main", File: "/src/main.go", Line: 3}},
 			CreatedBy: &snapshot.Frame{Function: "main.main", File: "/src/main.go", Line: 2}, CreatorID: 1,
 		}},
 		Variables: []snapshot.Variable{

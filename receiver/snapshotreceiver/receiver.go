@@ -62,6 +62,7 @@ type snapshotReceiver struct {
 	server   *http.Server
 	serveErr chan error
 	stop     chan struct{}
+	stopOnce sync.Once
 	streams  sync.WaitGroup
 
 	mu      sync.Mutex
@@ -136,7 +137,11 @@ func (r *snapshotReceiver) Shutdown(ctx context.Context) error {
 	if r.server == nil {
 		return nil
 	}
-	close(r.stop)
+	first := false
+	r.stopOnce.Do(func() { first = true; close(r.stop) })
+	if !first {
+		return nil
+	}
 	err := r.server.Shutdown(ctx)
 	done := make(chan struct{})
 	go func() { r.streams.Wait(); close(done) }()
@@ -410,6 +415,13 @@ type TriggerResult struct {
 	Error        string  `json:"error,omitempty"`
 }
 
+// orderFailed counts and logs (rate-limited) an order without a snapshot.
+func (r *snapshotReceiver) orderFailed(ctx context.Context, reason string, res TriggerResult) {
+	r.tel.orderFailed(ctx, reason)
+	r.warn.Warn("order-"+reason, "snapshot receiver: snapshot order failed", zap.String("reason", reason),
+		zap.String("program", res.Program), zap.Int("pid", res.PID), zap.String("snapshot.id", res.SnapshotID))
+}
+
 func (r *snapshotReceiver) handleTrigger(w http.ResponseWriter, req *http.Request) {
 	if !r.authenticate(w, req, r.api, "api") {
 		return
@@ -466,7 +478,7 @@ func (r *snapshotReceiver) handleTrigger(w http.ResponseWriter, req *http.Reques
 	for _, t := range targets {
 		if !order(t) {
 			t.res.Status, t.res.Error = "busy", "too many orders already queued for this process"
-			r.tel.orderFailed(req.Context(), "busy")
+			r.orderFailed(req.Context(), "busy", t.res)
 		}
 	}
 	for _, t := range targets {
@@ -497,12 +509,12 @@ func (r *snapshotReceiver) handleTrigger(w http.ResponseWriter, req *http.Reques
 		}
 		if gone {
 			t.res.Status, t.res.Error = "disconnected", "the process disconnected before sending its snapshot"
-			r.tel.orderFailed(req.Context(), "disconnected")
+			r.orderFailed(req.Context(), "disconnected", t.res)
 			continue
 		}
 		if !got {
 			t.res.Status, t.res.Error = "timeout", fmt.Sprintf("no snapshot within %s", timeout)
-			r.tel.orderFailed(req.Context(), "timeout")
+			r.orderFailed(req.Context(), "timeout", t.res)
 			continue
 		}
 		t.res.Status = "ok"

@@ -15,7 +15,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -23,7 +22,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -242,6 +240,7 @@ func newServer(stuck <-chan struct{}) *http.ServeMux {
 
 type scenario struct {
 	name, desc, client string
+	tool               string // external program the client is, if any
 	bufLen             int
 	run                func(proxy string) error
 }
@@ -331,7 +330,7 @@ func scenarios() []scenario {
 				}
 				return drain(c.Get("http://" + p + "/data"))
 			}},
-		{name: "expect100", desc: "curl POST of 64 KiB with Expect: 100-continue; 200 KiB response; proxy reads of 4 KiB split both bodies into many chunks", client: "curl", bufLen: 4 << 10,
+		{name: "expect100", desc: "curl POST of 64 KiB with Expect: 100-continue; 200 KiB response; proxy reads of 4 KiB split both bodies into many chunks", client: "curl", tool: "curl", bufLen: 4 << 10,
 			run: func(p string) error {
 				f, err := os.CreateTemp("", "body")
 				if err != nil {
@@ -343,16 +342,16 @@ func scenarios() []scenario {
 				return runCmd("curl", "-sS", "-o", "/dev/null", "-H", "Expect: 100-continue", "-H", "Content-Type: application/octet-stream",
 					"--data-binary", "@"+f.Name(), "http://"+p+"/upload")
 			}},
-		{name: "gzip", desc: "curl --compressed GET of a gzip-encoded JSON body", client: "curl", bufLen: 32 << 10,
+		{name: "gzip", desc: "curl --compressed GET of a gzip-encoded JSON body", client: "curl", tool: "curl", bufLen: 32 << 10,
 			run: func(p string) error {
 				return runCmd("curl", "-sS", "-o", "/dev/null", "--compressed", "-H", "Cookie: id=42", "http://"+p+"/gzip")
 			}},
-		{name: "openai_sse", desc: "curl -N POST to an OpenAI-style chat/completions stream (chunked SSE, data: [DONE])", client: "curl", bufLen: 32 << 10,
+		{name: "openai_sse", desc: "curl -N POST to an OpenAI-style chat/completions stream (chunked SSE, data: [DONE])", client: "curl", tool: "curl", bufLen: 32 << 10,
 			run: func(p string) error {
 				return runCmd("curl", "-sS", "-N", "-o", "/dev/null", "-H", "Content-Type: application/json", "-H", "Authorization: Bearer sk-test",
 					"-d", `{"model":"gpt-test","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "http://"+p+"/v1/chat/completions")
 			}},
-		{name: "anthropic_sse", desc: "python urllib POST to an Anthropic-style messages stream (CRLF line ends, comment, thinking, text, tool input)", client: "python3 urllib", bufLen: 32 << 10,
+		{name: "anthropic_sse", desc: "python urllib POST to an Anthropic-style messages stream (CRLF line ends, comment, thinking, text, tool input)", client: "python3 urllib", tool: "python3", bufLen: 32 << 10,
 			run: func(p string) error {
 				script := `import urllib.request,sys
 r=urllib.request.Request("http://` + p + `/v1/messages",data=b'{"model":"claude-test","stream":true}',headers={"x-api-key":"sk-ant-secret","content-type":"application/json","anthropic-version":"2023-06-01"})
@@ -405,10 +404,10 @@ with urllib.request.urlopen(r) as f:
 	}
 }
 
-func echoServer() (string, error) {
+func echoServer() (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	go func() {
 		for {
@@ -422,6 +421,85 @@ func echoServer() (string, error) {
 			}()
 		}
 	}()
-	return ln.Addr().String(), nil
+	return ln, nil
 }
 
+// Lab is the servers the scenarios talk to: a Go net/http server and a TCP
+// echo server on 127.0.0.1.
+type Lab struct {
+	ln, echo net.Listener
+	srv      *http.Server
+	stuck    chan struct{}
+}
+
+// Start starts the servers.
+func Start() (*Lab, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	l := &Lab{ln: ln, stuck: make(chan struct{})}
+	l.srv = &http.Server{Handler: newServer(l.stuck), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = l.srv.Serve(ln) }()
+	if l.echo, err = echoServer(); err != nil {
+		_ = l.srv.Close()
+		return nil, fmt.Errorf("echo server: %w", err)
+	}
+	return l, nil
+}
+
+// Close stops the servers.
+func (l *Lab) Close() {
+	close(l.stuck)
+	_ = l.srv.Close()
+	_ = l.echo.Close()
+}
+
+// Names returns the scenario names, in recording order.
+func Names() []string {
+	var out []string
+	for _, sc := range scenarios() {
+		out = append(out, sc.name)
+	}
+	return out
+}
+
+// Tool returns the external program a scenario's client is ("curl",
+// "python3"), or "" when the client is written in Go.
+func Tool(name string) string {
+	for _, sc := range scenarios() {
+		if sc.name == name {
+			return sc.tool
+		}
+	}
+	return ""
+}
+
+// Record runs one scenario through a recording proxy and returns the
+// connection it recorded.
+func (l *Lab) Record(name string) (Fixture, error) {
+	for _, sc := range scenarios() {
+		if sc.name != name {
+			continue
+		}
+		target, server := l.ln.Addr().String(), "go net/http"
+		if sc.name == "garbage" {
+			target, server = l.echo.Addr().String(), "tcp echo"
+		}
+		rec, err := newRecorder(target, sc.bufLen, sc.name == "idle_sse")
+		if err != nil {
+			return Fixture{}, err
+		}
+		if err := sc.run(rec.addr()); err != nil {
+			_ = rec.ln.Close()
+			return Fixture{}, fmt.Errorf("scenario %s: %w", sc.name, err)
+		}
+		if err := rec.wait(10 * time.Second); err != nil {
+			return Fixture{}, fmt.Errorf("scenario %s: %w", sc.name, err)
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return Fixture{Name: sc.name, Description: sc.desc, Client: sc.client, Server: server, Chunks: rec.chunks}, nil
+	}
+	return Fixture{}, fmt.Errorf("no scenario %q", name)
+}

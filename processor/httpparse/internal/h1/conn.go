@@ -62,9 +62,11 @@ const (
 
 var errMalformed = errors.New("malformed message")
 
-var (
-	crlfcrlf = []byte("\r\n\r\n")
-	lflf     = []byte("\n\n")
+const (
+	crlfcrlf = "\r\n\r\n"
+	lflf     = "\n\n"
+	// http2Preface starts every HTTP/2 connection (RFC 9113 section 3.4).
+	http2Preface = "PRI * HTTP/2.0\r\n"
 )
 
 type parser struct {
@@ -152,6 +154,11 @@ func (c *Conn) Feed(transmit bool, data []byte, start, end int64) {
 			c.undecHold[d] = nil
 		}
 		switch {
+		case bytes.HasPrefix(data, []byte(http2Preface)):
+			// HTTP/2 with prior knowledge (or ALPN h2 under TLS): not parsed.
+			c.notHTTP = true
+			c.Stats.NotHTTPBytes += int64(len(data))
+			return
 		case looksLikeRequest(data):
 			c.SetRequestDirection(transmit)
 		case looksLikeResponse(data):
@@ -473,7 +480,7 @@ func (c *Conn) readHead(p *parser, data []byte, ts int64) (int, bool, error) {
 	m.End = ts
 	if p.partial == 0 && len(m.Raw) == 0 {
 		// Fast path: the whole head is in this piece with CRLF line ends.
-		if k := bytes.Index(data, crlfcrlf); k >= 0 && bytes.Index(data[:k+2], lflf) < 0 {
+		if k := bytes.Index(data, []byte(crlfcrlf)); k >= 0 && bytes.Index(data[:k+2], []byte(lflf)) < 0 {
 			if k+4 > c.lim.MaxHeaderBytes {
 				return k + 4, false, errMalformed
 			}

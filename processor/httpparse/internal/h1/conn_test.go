@@ -216,3 +216,10 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestHTTP2PrefaceIsNotHTTP1(t *testing.T) {
+	c, ex := run(t, DefaultLimits(), []step{{true, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04"}, {false, "\x00\x00\x00\x04\x01"}}, 0)
+	assert.Empty(t, ex)
+	assert.True(t, c.NotHTTP())
+	assert.Equal(t, int64(24+4+5), c.Stats.NotHTTPBytes)
+}

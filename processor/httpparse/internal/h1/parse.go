@@ -2,18 +2,25 @@ package h1
 
 import (
 	"bytes"
+	"strings"
 )
 
-// knownMethods are the methods accepted at a record boundary even when the
-// request line is not complete in that record.
-var knownMethods = [...]string{"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+// knownMethod reports whether m is a method accepted at a record boundary
+// even when the request line is not complete in that record.
+func knownMethod(m []byte) bool {
+	switch string(m) {
+	case "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE":
+		return true
+	}
+	return false
+}
 
 func isTokenChar(c byte) bool {
 	switch {
 	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		return true
 	}
-	return bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), c) >= 0
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 func looksLikeStart(isReq bool, data []byte) bool {
@@ -48,13 +55,7 @@ func looksLikeRequest(data []byte) bool {
 	} else {
 		// The request line is not complete in this piece: accept the
 		// well-known methods only.
-		m := data[:sp]
-		for _, k := range knownMethods {
-			if string(m) == k {
-				return true
-			}
-		}
-		return false
+		return knownMethod(data[:sp])
 	}
 	j := bytes.LastIndexByte(line, ' ')
 	return j > sp && bytes.HasPrefix(line[j+1:], []byte("HTTP/1."))

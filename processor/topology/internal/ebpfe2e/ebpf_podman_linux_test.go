@@ -193,6 +193,20 @@ func TestEBPFProcessProbeThroughTopology(t *testing.T) {
 	}
 	g.mu.Unlock()
 
+	// On failure, show what the processor made of the container's records.
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, ld := range logs.AllLogs() {
+			forRecords(ld, func(r plog.LogRecord) {
+				if intAttr(r.Attributes(), "linux.cgroup.id") == cgid || intAttr(r.Attributes(), "process.pid") == hostPID {
+					t.Logf("%s %v", r.EventName(), r.Attributes().AsRaw())
+				}
+			})
+		}
+	})
+
 	seen := map[string]int{}
 	for _, ld := range logs.AllLogs() {
 		forRecords(ld, func(r plog.LogRecord) {

@@ -160,3 +160,40 @@ func CgroupOfPID(t *testing.T, pid int) (dir string, id int64) {
 	require.NoError(t, unix.Stat(dir, &st))
 	return dir, int64(st.Ino)
 }
+
+// RemoveCgroupTree removes the cgroup directories named top that a
+// --cgroup-parent created in every mounted hierarchy, once they are empty
+// (conmon leaves its cgroup a moment after the container is removed); it
+// gives up after 30s and logs what is left.
+func RemoveCgroupTree(t *testing.T, top string) {
+	t.Helper()
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	roots = append(roots, "/sys/fs/cgroup")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var lastErr error
+		for _, root := range roots {
+			base := filepath.Join(root, top)
+			var dirs []string
+			_ = filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.IsDir() {
+					dirs = append(dirs, p)
+				}
+				return nil
+			})
+			for i := len(dirs) - 1; i >= 0; i-- {
+				if err := os.Remove(dirs[i]); err != nil && !os.IsNotExist(err) {
+					lastErr = err
+				}
+			}
+		}
+		if lastErr == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("test cgroups left behind: %v", lastErr)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -52,6 +52,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_openat2 437
 
 #define AT_FDCWD_ -100
+/* file_event.dfd when the kernel resolved the path to an absolute one. */
+#define FILE_DFD_RESOLVED -200
 
 /* Event types (otr_event_header.type). */
 #define FILE_EV_OPEN 1
@@ -94,6 +96,9 @@ struct fd_state {
 	__u64 open_ts;
 	__u64 read_bytes;
 	__u64 write_bytes;
+	__u64 file; /* the struct file * opened: a close of the same fd number
+		     * on another file (the fd was closed by exec/close_range
+		     * without a close() we saw) is not this file's close */
 };
 
 /* file_event is what fs.open/fs.close/fs.delete carry; fs.rename appends a
@@ -131,10 +136,12 @@ struct {
 	__uint(max_entries, 1 << 22); /* resized by Go from the config */
 } file_events SEC(".maps");
 
+/* The call in flight of each thread, in task-local storage: cheaper than a
+ * hash keyed by pid_tgid, and freed with the task. ts == 0: none. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct file_call);
 } file_calls SEC(".maps");
 
@@ -150,6 +157,7 @@ struct {
 struct file_scratch_value {
 	struct file_event ev;
 	char spare[FILE_PATH_MAX];
+	char walk[2 * FILE_PATH_MAX]; /* resolve_fd_path builds right to left */
 };
 
 struct {
@@ -158,6 +166,118 @@ struct {
 	__type(key, __u32);
 	__type(value, struct file_scratch_value);
 } file_scratch SEC(".maps");
+
+#define WALK_MAX_DEPTH 32
+#define WALK_NAME_MAX 255
+
+/* file_of_fd returns the struct file behind fd of the current task. */
+static __always_inline struct file *file_of_fd(__s32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return NULL;
+	return f;
+}
+
+struct walk_ctx {
+	__u64 d;  /* struct dentry * */
+	__u64 vm; /* struct vfsmount * */
+	__u64 m;  /* struct mount * */
+	int pos;  /* first used byte of walk */
+	int state; /* WALK_RUNNING, WALK_DONE, WALK_FAILED */
+};
+
+#define WALK_RUNNING 0
+#define WALK_DONE 1
+#define WALK_FAILED 2
+
+/* walk_step is one step of resolve_fd_path (a bpf_loop callback, so that
+ * the verifier checks it once instead of once per path through the loop). */
+static long walk_step(__u32 i, void *arg)
+{
+	struct walk_ctx *w = arg;
+	__u32 zero = 0;
+	struct file_scratch_value *sv = bpf_map_lookup_elem(&file_scratch, &zero);
+	if (!sv) {
+		w->state = WALK_FAILED;
+		return 1;
+	}
+	struct dentry *d = (struct dentry *)w->d;
+	struct vfsmount *vm = (struct vfsmount *)w->vm;
+	struct mount *m = (struct mount *)w->m;
+	if (d == BPF_CORE_READ(vm, mnt_root)) {
+		struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+		if (parent == m) {
+			w->state = WALK_DONE;
+			return 1;
+		}
+		w->d = (__u64)BPF_CORE_READ(m, mnt_mountpoint);
+		w->m = (__u64)parent;
+		w->vm = (__u64)&parent->mnt;
+		return 0;
+	}
+	struct dentry *up = BPF_CORE_READ(d, d_parent);
+	if (up == d) {
+		w->state = WALK_DONE;
+		return 1;
+	}
+	__u32 len = BPF_CORE_READ(d, d_name.len);
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+	int pos = w->pos;
+	if (len > WALK_NAME_MAX || (int)len + 1 > pos) {
+		w->state = WALK_FAILED;
+		return 1;
+	}
+	pos -= len + 1;
+	int p = pos & (FILE_PATH_MAX - 1);
+	__u32 n = len & WALK_NAME_MAX;
+	if (bpf_probe_read_kernel(sv->walk + p + 1, n, name)) {
+		w->state = WALK_FAILED;
+		return 1;
+	}
+	sv->walk[p] = '/';
+	w->pos = pos;
+	w->d = (__u64)up;
+	return 0;
+}
+
+/* resolve_fd_path writes the absolute path of the file open at fd into
+ * sv->ev.path by walking its dentries up to the root, crossing mounts, and
+ * returns the length incl. the NUL; 0 when it cannot (too deep, too long,
+ * no file). The path is built right to left in sv->walk. */
+static __always_inline int resolve_fd_path(__s32 fd, struct file_scratch_value *sv)
+{
+	struct file *f = file_of_fd(fd);
+	if (!f)
+		return 0;
+	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
+	struct walk_ctx w = {
+		.d = (__u64)BPF_CORE_READ(f, f_path.dentry),
+		.vm = (__u64)vm,
+		.m = (__u64)container_of(vm, struct mount, mnt),
+		.pos = FILE_PATH_MAX - 1,
+		.state = WALK_RUNNING,
+	};
+	sv->walk[FILE_PATH_MAX - 1] = 0;
+	bpf_loop(WALK_MAX_DEPTH, walk_step, &w, 0);
+	if (w.state != WALK_DONE)
+		return 0;
+	int pos = w.pos;
+	if (pos == FILE_PATH_MAX - 1) {
+		pos--;
+		sv->walk[FILE_PATH_MAX - 2] = '/';
+	}
+	int p = pos & (FILE_PATH_MAX - 1);
+	__u32 total = (FILE_PATH_MAX - p) & (2 * FILE_PATH_MAX - 1);
+	if (bpf_probe_read_kernel(sv->ev.path, total, sv->walk + p))
+		return 0;
+	return (int)total;
+}
 
 static __always_inline bool is_tracked_call(long id)
 {
@@ -188,6 +308,10 @@ static __always_inline void on_close_enter(struct pt_regs *regs)
 	struct fd_state *st = bpf_map_lookup_elem(&file_fds, &k);
 	if (!st)
 		return;
+	if (st->file != (__u64)file_of_fd(k.fd)) {
+		bpf_map_delete_elem(&file_fds, &k); /* stale */
+		return;
+	}
 	if (want_close) {
 		struct file_event *e = otr_ringbuf_reserve(&file_events, FILE_CLOSE_EVENT_SIZE, OTR_PROBE_FILE);
 		if (e) {
@@ -224,6 +348,12 @@ int BPF_PROG(file_sys_enter, struct pt_regs *regs, long id)
 	if (!otr_filter_pass())
 		return 0;
 
+	struct file_call *cp = bpf_task_storage_get(&file_calls, bpf_get_current_task_btf(), 0,
+						    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!cp) {
+		otr_count_loss(OTR_PROBE_FILE, OTR_LOSS_MAP_FULL);
+		return 0;
+	}
 	struct file_call c = {};
 	c.ts = bpf_ktime_get_ns();
 	c.nr = (__u32)id;
@@ -278,9 +408,7 @@ int BPF_PROG(file_sys_enter, struct pt_regs *regs, long id)
 		c.flags = id == NR_renameat2 ? (__u32)regs->r8 : 0;
 		break;
 	}
-	__u64 key = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&file_calls, &key, &c, BPF_ANY))
-		otr_count_loss(OTR_PROBE_FILE, OTR_LOSS_MAP_FULL);
+	*cp = c;
 	return 0;
 }
 
@@ -318,7 +446,7 @@ static __always_inline void on_call_exit(__u64 key, struct file_call *c, long re
 
 	if (is_open && ret >= 0) {
 		struct fd_key k = {.tgid = key >> 32, .fd = (__s32)ret};
-		struct fd_state st = {.open_ts = c->ts};
+		struct fd_state st = {.open_ts = c->ts, .file = (__u64)file_of_fd((__s32)ret)};
 		if (bpf_map_update_elem(&file_fds, &k, &st, BPF_ANY))
 			otr_count_loss(OTR_PROBE_FILE, OTR_LOSS_MAP_FULL);
 	}
@@ -344,13 +472,25 @@ static __always_inline void on_call_exit(__u64 key, struct file_call *c, long re
 	 * read (bpf_ringbuf_output from a per-CPU scratch event), so that the
 	 * ring holds several times more of them than at the full path size. */
 	__u32 zero = 0;
-	struct file_event *e = bpf_map_lookup_elem(&file_scratch, &zero);
-	if (!e)
+	struct file_scratch_value *sv = bpf_map_lookup_elem(&file_scratch, &zero);
+	if (!sv)
 		return;
+	struct file_event *e = &sv->ev;
 	otr_fill_header(&e->hdr, is_open ? FILE_EV_OPEN : FILE_EV_DELETE);
 	fill_call(e, c, ret, now);
 	e->fd = is_open && ret >= 0 ? (__s32)ret : -1;
 	e->path_len = read_path(e->path, c->path_ptr);
+	/* A relative path of a successful open: the kernel knows where the file
+	 * is, so report its absolute path (user space falls back to /proc). */
+	if (is_open && ret >= 0 && e->path_len > 0 && e->path[0] != '/') {
+		int n = resolve_fd_path((__s32)ret, sv);
+		if (n > 0) {
+			e->path_len = n;
+			e->dfd = FILE_DFD_RESOLVED;
+		} else {
+			read_path(e->path, c->path_ptr);
+		}
+	}
 	__u64 size = e->path_len & (2 * FILE_PATH_MAX - 1);
 	size += FILE_CLOSE_EVENT_SIZE;
 	if (bpf_ringbuf_output(&file_events, e, size, fp_output_flags(&file_events, size)))
@@ -408,13 +548,12 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (!is_tracked_call(id))
 		return 0;
-	__u64 key = bpf_get_current_pid_tgid();
-	struct file_call *c = bpf_map_lookup_elem(&file_calls, &key);
-	if (!c)
+	struct file_call *c = bpf_task_storage_get(&file_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!c || !c->ts || c->nr != (__u32)id)
 		return 0;
 	struct file_call call = *c;
-	bpf_map_delete_elem(&file_calls, &key);
-	on_call_exit(key, &call, ret);
+	c->ts = 0;
+	on_call_exit(bpf_get_current_pid_tgid(), &call, ret);
 	return 0;
 }
 

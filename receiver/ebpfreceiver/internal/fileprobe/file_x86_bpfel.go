@@ -24,6 +24,7 @@ type fileFdState struct {
 	OpenTs     uint64
 	ReadBytes  uint64
 	WriteBytes uint64
+	File       uint64
 }
 
 type fileFileCall struct {
@@ -80,6 +81,7 @@ type fileFileScratchValue struct {
 	_     structs.HostLayout
 	Ev    fileFileEvent
 	Spare [512]int8
+	Walk  [1024]int8
 }
 
 type fileOtrCommKey struct {

@@ -29,6 +29,7 @@ const helperEnv = "FILEPROBE_HELPER_DIR"
 // helperResult is what the helper reports on stdout.
 type helperResult struct {
 	WriteFD, ReadFD, RelFD, How2FD int
+	StaleFD                        int
 	Written, Read                  int
 }
 
@@ -113,6 +114,30 @@ func runHelper(dir string) int {
 	if err := unix.Unlink(filepath.Join(dir, "b.txt")); err != nil {
 		return die("unlink", err)
 	}
+	// An fd closed without close() (close_range, as exec does for
+	// O_CLOEXEC): a pipe that reuses its number must not produce fs.close.
+	if fd, err = unix.Openat(unix.AT_FDCWD, filepath.Join(dir, "rel.txt"), unix.O_RDONLY, 0); err != nil {
+		return die("open stale", err)
+	}
+	r.StaleFD = fd
+	if err := unix.CloseRange(uint(fd), uint(fd), 0); err != nil {
+		return die("close_range", err)
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return die("pipe", err)
+	}
+	if p[0] != fd {
+		return die("pipe", fmt.Errorf("got fd %d, want the reused %d", p[0], fd))
+	}
+	if _, err := unix.Write(p[1], []byte("x")); err != nil {
+		return die("pipe write", err)
+	}
+	if _, err := unix.Read(p[0], make([]byte, 1)); err != nil {
+		return die("pipe read", err)
+	}
+	unix.Close(p[0])
+	unix.Close(p[1])
 	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
 		return die("encode", err)
 	}
@@ -205,16 +230,20 @@ func TestFileProbeEvents(t *testing.T) {
 	h := startHelper(t, dir, "fp-helper")
 	cfg := NewDefaultConfig()
 	cfg.Enabled = true
+	// Without the /proc fallback, the relative open's absolute path can
+	// only come from the kernel's dentry walk.
+	cfg.ResolveRelativePaths = false
 	sink := startProbe(t, cfg, bpfheaders.Filter{PIDs: []uint32{uint32(h.cmd.Process.Pid)}})
 	res := h.run(t)
 	require.Equal(t, 123, res.Written)
 	require.Equal(t, 123, res.Read)
 
-	// 5 opens (a w, a r, rel, openat2, missing), 4 closes, rename, delete.
+	// 6 opens (a w, a r, rel, openat2, missing, stale), 4 closes, rename,
+	// delete; no close for the fd that close_range closed.
 	var recs []probeenv.Record
 	require.Eventually(t, func() bool {
 		recs = sink.Find(inDir(dir))
-		return len(recs) >= 11
+		return len(recs) >= 12
 	}, 10*time.Second, 10*time.Millisecond, "events from the helper")
 	h.finish(t)
 	pid := int64(h.cmd.Process.Pid)
@@ -238,7 +267,10 @@ func TestFileProbeEvents(t *testing.T) {
 		{"fs.open", map[string]any{"file.path": filepath.Join(dir, "missing.txt"), "error.type": "ENOENT", "syscall.return": int64(-2)}},
 		{"fs.rename", map[string]any{"file.path": a, "file.rename.target": b, "syscall.name": "renameat", "syscall.return": int64(0)}},
 		{"fs.delete", map[string]any{"file.path": b, "syscall.name": "unlinkat", "syscall.return": int64(0)}},
+		{"fs.open", map[string]any{"file.path": rel, "fs.fd": int64(res.StaleFD)}},
 	}
+	// Exactly these: in particular no fs.close for the pipe that reused the
+	// fd that close_range closed.
 	require.Len(t, recs, len(want), "exactly the helper's events, in order: %+v", recs)
 	for i, w := range want {
 		r := recs[i]
@@ -265,7 +297,7 @@ func TestFileProbeCommFilter(t *testing.T) {
 	// arrived, the dropped one's would have too (one ring, in order).
 	drop.run(t)
 	keep.run(t)
-	require.Eventually(t, func() bool { return len(sink.Find(inDir(keepDir))) == 11 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(sink.Find(inDir(keepDir))) == 12 }, 10*time.Second, 10*time.Millisecond)
 	assert.Empty(t, sink.Find(inDir(dropDir)), "events of an excluded comm must be dropped in the kernel")
 	// The test process itself (the collector's pid) is never traced.
 	f, err := os.CreateTemp(keepDir, "self-*.txt")
@@ -275,6 +307,32 @@ func TestFileProbeCommFilter(t *testing.T) {
 	later := startHelper(t, after, "fp-keep")
 	require.NoError(t, os.Mkdir(after, 0o755))
 	later.run(t)
-	require.Eventually(t, func() bool { return len(sink.Find(inDir(after))) == 11 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return len(sink.Find(inDir(after))) == 12 }, 10*time.Second, 10*time.Millisecond)
 	assert.Empty(t, sink.Find(func(r probeenv.Record) bool { return r.Attrs["file.path"] == f.Name() }), "own pid is excluded")
+}
+
+// TestFileProbeRelativePathAcrossMount: a relative open in a directory of
+// another mount (a tmpfs) is reported with its absolute path, resolved in
+// the kernel (the /proc fallback is off), crossing the mount point.
+func TestFileProbeRelativePathAcrossMount(t *testing.T) {
+	requireRoot(t)
+	mnt := t.TempDir()
+	require.NoError(t, unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() { _ = unix.Unmount(mnt, unix.MNT_DETACH) })
+	dir := filepath.Join(mnt, "deeper", "dir")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	h := startHelper(t, dir, "fp-mount")
+	cfg := NewDefaultConfig()
+	cfg.Enabled = true
+	cfg.Events = []string{EventOpen}
+	cfg.ResolveRelativePaths = false
+	sink := startProbe(t, cfg, bpfheaders.Filter{PIDs: []uint32{uint32(h.cmd.Process.Pid)}})
+	res := h.run(t)
+	var rel []probeenv.Record
+	require.Eventually(t, func() bool {
+		rel = sink.Find(func(r probeenv.Record) bool { return r.Attrs["fs.fd"] == int64(res.RelFD) && r.Attrs["fs.open.flags"] == "O_RDWR|O_CREAT|O_CLOEXEC" })
+		return len(rel) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, filepath.Join(dir, "rel.txt"), rel[0].Attrs["file.path"])
+	h.finish(t)
 }

@@ -80,6 +80,14 @@ struct log_fd_key {
 	__s32 fd;
 };
 
+/* log_fd is the mark of a captured fd. file is the struct file * it was
+ * opened as: a write to the same fd number on another file (the fd was
+ * closed by exec or close_range, which we do not see) is not captured. */
+struct log_fd {
+	__u64 file_id;
+	__u64 file;
+};
+
 /* log_open_event: LOG_EV_OPEN. LOG_EV_DUP/LOG_EV_CLOSE use the same struct
  * up to path (fd2 is the new fd of a dup). */
 struct log_open_event {
@@ -129,8 +137,22 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536); /* resized by Go */
 	__type(key, struct log_fd_key);
-	__type(value, __u64); /* file id */
+	__type(value, struct log_fd);
 } log_fds SEC(".maps");
+
+/* file_of_fd returns the struct file behind fd of the current task. */
+static __always_inline __u64 file_of_fd(__s32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return 0;
+	return (__u64)f;
+}
 
 /* One scratch write event per CPU (too big for a per-CPU map). */
 struct {
@@ -177,10 +199,10 @@ int BPF_PROG(log_sys_enter, struct pt_regs *regs, long id)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (id == NR_close) {
 		struct log_fd_key k = {.tgid = tgid, .fd = (__s32)regs->di};
-		__u64 *fid = bpf_map_lookup_elem(&log_fds, &k);
-		if (!fid)
+		struct log_fd *lf = bpf_map_lookup_elem(&log_fds, &k);
+		if (!lf)
 			return 0;
-		emit_fd_event(LOG_EV_CLOSE, *fid, k.fd, -1);
+		emit_fd_event(LOG_EV_CLOSE, lf->file_id, k.fd, -1);
 		bpf_map_delete_elem(&log_fds, &k);
 		return 0;
 	}
@@ -250,7 +272,8 @@ static __always_inline void on_open_exit(long ret)
 	long n = bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)c.path_ptr);
 	e->path_len = n > 0 ? (__u16)n : 0;
 	fp_submit(&log_events, e, sizeof(*e));
-	if (bpf_map_update_elem(&log_fds, &k, &file_id, BPF_ANY))
+	struct log_fd lf = {.file_id = file_id, .file = file_of_fd(k.fd)};
+	if (bpf_map_update_elem(&log_fds, &k, &lf, BPF_ANY))
 		otr_count_loss(OTR_PROBE_LOGCAPTURE, OTR_LOSS_MAP_FULL);
 }
 
@@ -262,18 +285,18 @@ static __always_inline void on_dup_exit(__u32 tgid, __s32 oldfd, long ret, bool 
 	struct log_fd_key nk = {.tgid = tgid, .fd = (__s32)ret};
 	if (oldfd == nk.fd)
 		return;
-	__u64 *fid = bpf_map_lookup_elem(&log_fds, &ok);
-	if (fid) {
-		__u64 v = *fid;
+	struct log_fd *lf = bpf_map_lookup_elem(&log_fds, &ok);
+	if (lf) {
+		struct log_fd v = *lf;
 		bpf_map_update_elem(&log_fds, &nk, &v, BPF_ANY);
-		emit_fd_event(LOG_EV_DUP, v, oldfd, nk.fd);
+		emit_fd_event(LOG_EV_DUP, v.file_id, oldfd, nk.fd);
 		return;
 	}
 	if (replaces) {
 		/* dup2/dup3 closed the target fd first. */
-		__u64 *old = bpf_map_lookup_elem(&log_fds, &nk);
+		struct log_fd *old = bpf_map_lookup_elem(&log_fds, &nk);
 		if (old) {
-			emit_fd_event(LOG_EV_CLOSE, *old, nk.fd, -1);
+			emit_fd_event(LOG_EV_CLOSE, old->file_id, nk.fd, -1);
 			bpf_map_delete_elem(&log_fds, &nk);
 		}
 	}
@@ -285,9 +308,16 @@ static __always_inline void on_write_exit(struct pt_regs *regs, long id, long re
 	struct log_fd_key k = {.tgid = tgid, .fd = (__s32)regs->di};
 	__u64 file_id = 0;
 	__u32 iostream = 0;
-	__u64 *fid = bpf_map_lookup_elem(&log_fds, &k);
-	if (fid) {
-		file_id = *fid;
+	struct log_fd *lf = bpf_map_lookup_elem(&log_fds, &k);
+	if (lf) {
+		__u64 f = file_of_fd(k.fd);
+		if (lf->file == 0) {
+			lf->file = f; /* marked by the /proc scan: adopt */
+		} else if (lf->file != f) {
+			bpf_map_delete_elem(&log_fds, &k); /* stale: not our file */
+			return;
+		}
+		file_id = lf->file_id;
 	} else if ((k.fd == 1 && capture_stdout) || (k.fd == 2 && capture_stderr)) {
 		iostream = (__u32)k.fd;
 	} else {

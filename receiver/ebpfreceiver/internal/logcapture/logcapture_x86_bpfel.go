@@ -21,6 +21,12 @@ type logcaptureLogCall struct {
 	Flags   uint32
 }
 
+type logcaptureLogFd struct {
+	_      structs.HostLayout
+	FileId uint64
+	File   uint64
+}
+
 type logcaptureLogFdKey struct {
 	_    structs.HostLayout
 	Tgid uint32

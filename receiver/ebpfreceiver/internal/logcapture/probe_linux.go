@@ -31,6 +31,10 @@ import (
 // Name is the probe's name in the receiver's config and in the loss metrics.
 const Name = "logcapture"
 
+// rejectedTTL is how long the decision on a non-log file is kept for the
+// writes that were already in the ring when it was made.
+const rejectedTTL = 10 * time.Second
+
 // scannedIDBit marks the file ids that the /proc scan assigns (kernel ids
 // are bpf_ktime_get_ns values, far below it).
 const scannedIDBit = uint64(1) << 63
@@ -49,6 +53,7 @@ type consoleKey struct {
 type logFile struct {
 	path, name string
 	match      bool
+	rejectedAt time.Time // when a non-matching file was unmarked
 	refs       int
 	hdr        bpfheaders.Header // the last writer, for an idle flush
 	buf        lineBuffer
@@ -189,8 +194,10 @@ func (p *captureProbe) scanExisting() {
 			}
 			p.nextID++
 			id := scannedIDBit | p.nextID
+			// The struct file is not known from here: with File 0 the
+			// kernel adopts the fd's file on the first write.
 			key := logcaptureLogFdKey{Tgid: uint32(pid), Fd: int32(fd)}
-			if err := p.objs.LogFds.Update(key, id, ebpf.UpdateAny); err != nil {
+			if err := p.objs.LogFds.Update(key, logcaptureLogFd{FileId: id}, ebpf.UpdateAny); err != nil {
 				p.env.Sink.Lost(Name, "map_full", 1)
 				continue
 			}
@@ -246,6 +253,10 @@ func (p *captureProbe) handle(raw []byte) error {
 		f := &logFile{path: full, name: path.Base(full), refs: 1, match: path.IsAbs(full) && p.matcher.match(full)}
 		p.files[k] = f
 		if !f.match {
+			// Writes already in the ring still find the decision; the
+			// entry is forgotten a little later (flushLoop), since the
+			// unmarked fd's close is never reported.
+			f.rejectedAt = time.Now()
 			p.unmark(h.PID, e.fd, e.fileID)
 		}
 	case evDup:
@@ -271,8 +282,8 @@ func (p *captureProbe) handle(raw []byte) error {
 // belongs to file id.
 func (p *captureProbe) unmark(pid uint32, fd int32, id uint64) {
 	key := logcaptureLogFdKey{Tgid: pid, Fd: fd}
-	var cur uint64
-	if err := p.objs.LogFds.Lookup(key, &cur); err == nil && cur == id {
+	var cur logcaptureLogFd
+	if err := p.objs.LogFds.Lookup(key, &cur); err == nil && cur.FileId == id {
 		_ = p.objs.LogFds.Delete(key)
 	}
 }
@@ -350,7 +361,13 @@ func (p *captureProbe) flushLoop(stop, done chan struct{}) {
 			return
 		case now := <-tick.C:
 			p.mu.Lock()
-			for _, f := range p.files {
+			for k, f := range p.files {
+				if !f.match {
+					if now.Sub(f.rejectedAt) > rejectedTTL {
+						delete(p.files, k)
+					}
+					continue
+				}
 				if f.buf.idle(now, p.cfg.FlushTimeout) {
 					f.buf.flush(p.emitter(f.hdr, f, 0))
 				}

@@ -200,3 +200,34 @@ func TestLogCaptureBoundedWrite(t *testing.T) {
 	assert.Equal(t, "last", recs[2].Body)
 	assert.NotContains(t, recs[2].Attrs, "log.record.truncated")
 }
+
+func TestLogCaptureFileOpenBeforeStart(t *testing.T) {
+	requireRoot(t)
+	dir := t.TempDir()
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("needs python3 for the log-writing helper: " + err.Error())
+	}
+	cmd := exec.Command(py, "testdata/writer.py", dir, "preopened")
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	buf := make([]byte, 6)
+	_, err = io.ReadFull(stdout, buf)
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", string(buf), "the log file is open")
+
+	cfg := NewDefaultConfig()
+	cfg.Enabled = true
+	s := startProbe(t, cfg, cmd.Process.Pid)
+	_, err = stdin.Write([]byte("go\n"))
+	require.NoError(t, err)
+	require.NoError(t, cmd.Wait())
+	inLog := func(r probeenv.Record) bool { return r.Attrs["log.file.path"] == filepath.Join(dir, "early.log") }
+	require.Eventually(t, func() bool { return len(bodiesOf(s.sink.Records(), inLog)) >= 2 }, 10*time.Second, 10*time.Millisecond)
+	assert.Equal(t, []string{"written after the probe started", "second"}, bodiesOf(s.sink.Records(), inLog))
+}

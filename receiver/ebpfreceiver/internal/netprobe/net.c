@@ -87,6 +87,8 @@ struct sock_state {
 	__u64 open_ts;
 	__u64 sent;
 	__u64 received;
+	__u64 sk; /* the struct sock *: a close of the same fd number on another
+		   * socket (exec/close_range closed ours unseen) is not ours */
 	struct sock_info info;
 };
 
@@ -191,7 +193,8 @@ int BPF_PROG(net_sys_enter, struct pt_regs *regs, long id)
 		struct sock_state *st = bpf_map_lookup_elem(&net_socks, &k);
 		if (!st)
 			return 0;
-		emit_close(&k, st);
+		if (st->sk == (__u64)sock_of_fd(k.fd))
+			emit_close(&k, st);
 		bpf_map_delete_elem(&net_socks, &k);
 		return 0;
 	}
@@ -211,10 +214,10 @@ int BPF_PROG(net_sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-static __always_inline void track(__s32 fd, __u64 ts, struct sock_info *in)
+static __always_inline void track(__s32 fd, __u64 ts, struct sock_info *in, struct sock *sk)
 {
 	struct sock_key k = {.tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd};
-	struct sock_state st = {.open_ts = ts, .info = *in};
+	struct sock_state st = {.open_ts = ts, .sk = (__u64)sk, .info = *in};
 	if (bpf_map_update_elem(&net_socks, &k, &st, BPF_ANY))
 		otr_count_loss(OTR_PROBE_NETWORK, OTR_LOSS_MAP_FULL);
 }
@@ -272,7 +275,7 @@ static __always_inline void on_connect_exit(long ret)
 					(void *)(c.addr_ptr + __builtin_offsetof(struct sockaddr_un, sun_path)));
 	}
 	if (ok)
-		track(c.fd, c.ts, &e->info);
+		track(c.fd, c.ts, &e->info, sk);
 	fp_submit(&net_events, e, sizeof(*e));
 }
 
@@ -299,7 +302,7 @@ static __always_inline void on_accept_exit(long ret)
 	if (sk)
 		fill_sock_info(&e->info, sk);
 	e->info.role = ROLE_SERVER;
-	track((__s32)ret, e->hdr.ktime, &e->info);
+	track((__s32)ret, e->hdr.ktime, &e->info, sk);
 	fp_submit(&net_events, e, sizeof(*e));
 }
 

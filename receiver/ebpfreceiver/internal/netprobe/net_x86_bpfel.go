@@ -80,6 +80,7 @@ type netSockState struct {
 	OpenTs   uint64
 	Sent     uint64
 	Received uint64
+	Sk       uint64
 	Info     struct {
 		_        structs.HostLayout
 		Family   uint16

@@ -111,8 +111,8 @@ int BPF_PROG(otr_process_exec, struct task_struct *p, pid_t old_pid, struct linu
 		if (bpf_probe_read_user(e->args, len, (const void *)arg_start) == 0) {
 			e->args_len = len;
 		} else {
+			/* Emitted anyway, with process.command_args.truncated. */
 			e->flags |= EXEC_FLAG_ARGS_READ_FAILED;
-			otr_count_loss(OTR_PROBE_PROCESS, OTR_LOSS_READ_FAILED);
 		}
 	}
 

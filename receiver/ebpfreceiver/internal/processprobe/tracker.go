@@ -150,9 +150,9 @@ func putCommon(attrs pcommon.Map, h bpfheaders.Header) {
 
 func (t *tracker) onExec(e execEvent) {
 	path := e.filename
-	if !filepath.IsAbs(path) {
-		// A relative path as passed to execve: the kernel's view is
-		// /proc/<pid>/exe while the process lives.
+	if !filepath.IsAbs(path) || e.flags&execFlagFilenameTruncated != 0 {
+		// A relative (or cut) path as passed to execve: the kernel's
+		// view is /proc/<pid>/exe while the process lives.
 		if p, err := os.Readlink("/proc/" + strconv.FormatUint(uint64(e.hdr.PID), 10) + "/exe"); err == nil {
 			path = p
 		}

@@ -34,10 +34,10 @@ type Config struct {
 	MaxPayloadBytes int `mapstructure:"max_payload_bytes"`
 }
 
-// DefaultConfig returns the default configuration: disabled; when enabled,
+// NewDefaultConfig returns the default configuration: disabled; when enabled,
 // every TCP socket,
 // 64 KiB per call.
-func DefaultConfig() Config {
+func NewDefaultConfig() Config {
 	return Config{MaxPayloadBytes: 64 << 10}
 }
 

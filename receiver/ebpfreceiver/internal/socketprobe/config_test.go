@@ -15,7 +15,7 @@ func loadConfig(t *testing.T, key string) Config {
 	require.NoError(t, err)
 	sub, err := cm.Sub(key)
 	require.NoError(t, err)
-	cfg := DefaultConfig()
+	cfg := NewDefaultConfig()
 	require.NoError(t, sub.Unmarshal(&cfg))
 	return cfg
 }
@@ -27,7 +27,7 @@ func TestConfigLoad(t *testing.T) {
 		MaxPayloadBytes: 4096,
 	}, cfg)
 	require.NoError(t, cfg.Validate())
-	def := DefaultConfig()
+	def := NewDefaultConfig()
 	assert.False(t, def.Enabled, "the socket probe is opt-in")
 	require.NoError(t, def.Validate())
 }

@@ -32,12 +32,9 @@ type Probe struct {
 	reader  *ringreader.Reader
 }
 
-// New returns the socket probe for cfg.
-func New(cfg Config) (probe.Probe, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("socket probe config: %w", err)
-	}
-	return &Probe{cfg: cfg}, nil
+// New returns the socket probe for cfg (validated again at Start).
+func New(cfg Config) probe.Probe {
+	return &Probe{cfg: cfg}
 }
 
 // Name returns "socket".
@@ -58,6 +55,9 @@ func (p *Probe) Start(_ context.Context, env probe.Env) error {
 		return errors.New("socket probe already started")
 	}
 	p.started = true
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("socket probe config: %w", err)
+	}
 	if runtime.GOARCH != "amd64" {
 		return fmt.Errorf("socket probe: unsupported on %s (syscall numbers and registers are amd64 only)", runtime.GOARCH)
 	}

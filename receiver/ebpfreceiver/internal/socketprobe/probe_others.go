@@ -11,21 +11,21 @@ import (
 )
 
 // Probe is the socket probe; it needs Linux (eBPF).
-type Probe struct{}
+type Probe struct{ cfg Config }
 
-// New validates cfg and returns a probe whose Start fails on this platform.
-func New(cfg Config) (probe.Probe, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("socket probe config: %w", err)
-	}
-	return &Probe{}, nil
+// New returns a probe whose Start fails on this platform.
+func New(cfg Config) probe.Probe {
+	return &Probe{cfg: cfg}
 }
 
 // Name returns "socket".
 func (*Probe) Name() string { return Name }
 
 // Start returns an error: the socket probe is not supported on this platform.
-func (*Probe) Start(context.Context, probe.Env) error {
+func (p *Probe) Start(context.Context, probe.Env) error {
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("socket probe config: %w", err)
+	}
 	return errors.New("socket probe: not supported on this platform (Linux only)")
 }
 

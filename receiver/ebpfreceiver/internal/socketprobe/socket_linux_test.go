@@ -41,7 +41,7 @@ func (s *testSink) EmitLog(fill func(plog.LogRecord)) bool {
 	return true
 }
 func (s *testSink) EmitSpan(func(pcommon.Resource, ptrace.Span)) bool { return true }
-func (s *testSink) Lost(string, string, int64)                       {}
+func (s *testSink) Lost(string, string, int64)                        {}
 
 func (s *testSink) records(pid int) []plog.LogRecord {
 	s.mu.Lock()
@@ -74,8 +74,7 @@ func startProbe(t *testing.T, cfg Config) *testSink {
 		Logger: zaptest.NewLogger(t), SharedMaps: shared.Maps(), Sink: sink, SelfPID: os.Getpid(),
 		Clock: monoClock{offset: time.Duration(time.Now().UnixNano() - ts.Nano())}, PollInterval: 20 * time.Millisecond,
 	}
-	p, err := New(cfg)
-	require.NoError(t, err)
+	p := New(cfg)
 	require.NoError(t, p.Start(context.Background(), env))
 	t.Cleanup(func() { require.NoError(t, p.Close()) })
 	return sink

@@ -17,12 +17,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// maxRemembered bounds the files remembered as not hookable and the
+// reasons remembered as logged.
+const maxRemembered = 65536
+
 // target is one attached file (library or executable).
 type target struct {
 	id     fileID
 	path   string // as the process sees it (payload.library.path)
 	cookie uint32
 	links  []link.Link
+	hooks  int              // probe points
 	pinned bool             // system library or configured path: never detached
 	pids   map[int]struct{} // processes that mapped it at the last scan
 }
@@ -31,7 +36,7 @@ type target struct {
 // that no process maps any more.
 type attacher struct {
 	cfg     Config
-	objs    *tlsObjects
+	progs   programs
 	logger  *zap.Logger
 	selfPID int
 
@@ -44,9 +49,9 @@ type attacher struct {
 	paths      sync.Map // cookie (uint32) -> library path (string)
 }
 
-func newAttacher(cfg Config, objs *tlsObjects, logger *zap.Logger, selfPID int) *attacher {
+func newAttacher(cfg Config, progs programs, logger *zap.Logger, selfPID int) *attacher {
 	return &attacher{
-		cfg: cfg, objs: objs, logger: logger, selfPID: selfPID,
+		cfg: cfg, progs: progs, logger: logger, selfPID: selfPID,
 		targets: map[fileID]*target{}, nothing: map[fileID]bool{}, logged: map[string]bool{},
 	}
 }
@@ -200,6 +205,10 @@ func (a *attacher) ensureLocked(id fileID, openPath, path string) *target {
 	if a.nothing[id] {
 		return nil
 	}
+	if len(a.nothing) >= maxRemembered {
+		// Bounded memory: forget, at worst re-inspect some files.
+		clear(a.nothing)
+	}
 	hooks, err := inspectELF(openPath)
 	if err != nil {
 		a.nothing[id] = true
@@ -231,8 +240,34 @@ func (a *attacher) ensureLocked(id fileID, openPath, path string) *target {
 	}
 	a.paths.Store(t.cookie, path)
 	a.targets[id] = t
-	a.logger.Info("tls probe attached", zap.String("path", path), zap.Int("hooks", len(t.links)))
+	a.logger.Info("tls probe attached", zap.String("path", path), zap.Int("hooks", t.hooks), zap.Int("links", len(t.links)))
 	return t
+}
+
+// Hook kinds in bits 40..47 of the attach cookie (HOOK_* in tls.bpf.c).
+const (
+	hookSSLWrite   = 1
+	hookSSLRead    = 2
+	hookSSLWriteEx = 3
+	hookSSLReadEx  = 4
+	hookGnuTLSSend = 5
+	hookGnuTLSRecv = 6
+	hookGoWrite    = 7
+	hookGoRead     = 8
+)
+
+var hookOf = map[string]uint64{
+	symSSLWrite: hookSSLWrite, symSSLRead: hookSSLRead, symSSLWriteEx: hookSSLWriteEx, symSSLReadEx: hookSSLReadEx,
+	symGnuTLSSend: hookGnuTLSSend, symGnuTLSRecv: hookGnuTLSRecv, symGoConnWrite: hookGoWrite, symGoConnRead: hookGoRead,
+}
+
+// probeSet is one group of probes of a file sharing a program.
+type probeSet struct {
+	prog    *ebpf.Program
+	ret     bool // uretprobe
+	symbols []string
+	offsets []uint64
+	cookies []uint64
 }
 
 func (a *attacher) attachLocked(t *target, openPath string, hooks *elfHooks) error {
@@ -240,70 +275,59 @@ func (a *attacher) attachLocked(t *target, openPath string, hooks *elfHooks) err
 	if err != nil {
 		return fmt.Errorf("open executable %s: %w", openPath, err)
 	}
-	add := func(sym string, prog *ebpf.Program, ret bool, cookie uint64, offset uint64) error {
-		opts := &link.UprobeOptions{Cookie: cookie, Offset: offset}
-		var l link.Link
-		var err error
-		if ret {
-			l, err = ex.Uretprobe(sym, prog, opts)
-		} else {
-			l, err = ex.Uprobe(sym, prog, opts)
-		}
-		if err != nil {
-			return fmt.Errorf("attach %s+0x%x in %s: %w", sym, offset, t.path, err)
-		}
-		t.links = append(t.links, l)
-		return nil
-	}
 	base := uint64(t.cookie)
-	sslCookie := base | uint64(hooks.OpenSSLProfile)<<32
-	for _, sym := range hooks.OpenSSL {
-		var entry *ebpf.Program
-		switch sym {
-		case symSSLWrite:
-			entry = a.objs.SslWriteEntry
-		case symSSLRead:
-			entry = a.objs.SslReadEntry
-		case symSSLWriteEx:
-			entry = a.objs.SslWriteExEntry
-		case symSSLReadEx:
-			entry = a.objs.SslReadExEntry
-		}
-		if err := add(sym, entry, false, sslCookie, 0); err != nil {
-			return err
-		}
-		if err := add(sym, a.objs.SslRet, true, sslCookie, 0); err != nil {
-			return err
-		}
+	cookie := func(sym string, profile uint8) uint64 {
+		return base | uint64(profile)<<32 | hookOf[sym]<<40
 	}
-	for _, sym := range hooks.GnuTLS {
-		entry := a.objs.GnutlsSendEntry
-		if sym == symGnuTLSRecv {
-			entry = a.objs.GnutlsRecvEntry
-		}
-		if err := add(sym, entry, false, base, 0); err != nil {
-			return err
-		}
-		if err := add(sym, a.objs.SslRet, true, base, 0); err != nil {
-			return err
-		}
+	var entry, ret, goEntry, goRet probeSet
+	entry.prog, ret.prog, ret.ret = a.progs.entry, a.progs.ret, true
+	goEntry.prog, goRet.prog = a.progs.goEntry, a.progs.goRet
+	for _, sym := range append(append([]string{}, hooks.OpenSSL...), hooks.GnuTLS...) {
+		c := cookie(sym, hooks.OpenSSLProfile)
+		entry.symbols, entry.offsets, entry.cookies = append(entry.symbols, sym), append(entry.offsets, 0), append(entry.cookies, c)
+		ret.symbols, ret.offsets, ret.cookies = append(ret.symbols, sym), append(ret.offsets, 0), append(ret.cookies, c)
 	}
 	if len(hooks.GoWriteRets) > 0 {
-		if err := add(symGoConnWrite, a.objs.GoTlsWriteEntry, false, base, 0); err != nil {
-			return err
-		}
-		for _, off := range hooks.GoWriteRets {
-			if err := add(symGoConnWrite, a.objs.GoTlsRet, false, base, off); err != nil {
-				return err
+		for sym, rets := range map[string][]uint64{symGoConnWrite: hooks.GoWriteRets, symGoConnRead: hooks.GoReadRets} {
+			c := cookie(sym, 0)
+			goEntry.symbols, goEntry.offsets, goEntry.cookies = append(goEntry.symbols, sym), append(goEntry.offsets, 0), append(goEntry.cookies, c)
+			for _, off := range rets {
+				goRet.symbols, goRet.offsets, goRet.cookies = append(goRet.symbols, sym), append(goRet.offsets, off), append(goRet.cookies, c)
 			}
 		}
-		if err := add(symGoConnRead, a.objs.GoTlsReadEntry, false, base, 0); err != nil {
-			return err
+	}
+	for _, set := range []probeSet{entry, ret, goEntry, goRet} {
+		if len(set.symbols) == 0 {
+			continue
 		}
-		for _, off := range hooks.GoReadRets {
-			if err := add(symGoConnRead, a.objs.GoTlsRet, false, base, off); err != nil {
-				return err
+		if a.progs.multi {
+			opts := &link.UprobeMultiOptions{Offsets: set.offsets, Cookies: set.cookies}
+			var l link.Link
+			if set.ret {
+				l, err = ex.UretprobeMulti(set.symbols, set.prog, opts)
+			} else {
+				l, err = ex.UprobeMulti(set.symbols, set.prog, opts)
 			}
+			if err != nil {
+				return fmt.Errorf("attach %v in %s: %w", set.symbols, t.path, err)
+			}
+			t.links = append(t.links, l)
+			t.hooks += len(set.symbols)
+			continue
+		}
+		for i, sym := range set.symbols {
+			opts := &link.UprobeOptions{Offset: set.offsets[i], Cookie: set.cookies[i]}
+			var l link.Link
+			if set.ret {
+				l, err = ex.Uretprobe(sym, set.prog, opts)
+			} else {
+				l, err = ex.Uprobe(sym, set.prog, opts)
+			}
+			if err != nil {
+				return fmt.Errorf("attach %s+0x%x in %s: %w", sym, set.offsets[i], t.path, err)
+			}
+			t.links = append(t.links, l)
+			t.hooks++
 		}
 	}
 	return nil
@@ -356,6 +380,9 @@ func (a *attacher) isAttached(id fileID) bool {
 
 func (a *attacher) logOnce(key, msg string, fields ...zap.Field) {
 	a.logMu.Lock()
+	if len(a.logged) >= maxRemembered {
+		clear(a.logged)
+	}
 	seen := a.logged[key]
 	a.logged[key] = true
 	a.logMu.Unlock()

@@ -31,7 +31,7 @@ func (s *countingSink) EmitLog(fill func(plog.LogRecord)) bool {
 	return true
 }
 func (s *countingSink) EmitSpan(func(pcommon.Resource, ptrace.Span)) bool { return true }
-func (s *countingSink) Lost(string, string, int64)                       {}
+func (s *countingSink) Lost(string, string, int64)                        {}
 
 // sslpairDriver builds testdata/sslpair.c and a certificate.
 func sslpairDriver(b *testing.B) (bin, cert, key string) {
@@ -127,16 +127,14 @@ func BenchmarkOpenSSLRoundTrip(b *testing.B) {
 		env, _ := newTestEnv(b)
 		sink := &countingSink{}
 		env.Sink = sink
-		cfg := DefaultConfig()
+		cfg := NewDefaultConfig()
 		cfg.SystemLibraries = false
 		cfg.LibraryPaths = []string{lib}
 		cfg.RescanInterval = 1 << 40 // no periodic rescans during the run
-		p, err := New(cfg)
-		require.NoError(b, err)
+		p := New(cfg)
 		require.NoError(b, p.Start(context.Background(), env))
 		report(b)
 		require.NoError(b, p.Close()) // drains the ring
 		b.ReportMetric(float64(sink.n.Load())/float64(b.N*iterations), "records/roundtrip")
 	})
 }
-

@@ -52,9 +52,9 @@ type Config struct {
 	RescanInterval time.Duration `mapstructure:"rescan_interval"`
 }
 
-// DefaultConfig returns the default configuration: enabled, all three libraries,
+// NewDefaultConfig returns the default configuration: enabled, all three libraries,
 // 64 KiB per call, system libraries attached, rescan every 10s.
-func DefaultConfig() Config {
+func NewDefaultConfig() Config {
 	return Config{
 		Enabled:         true,
 		OpenSSL:         true,

@@ -1,6 +1,7 @@
 package tlsprobe
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -8,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
 )
 
 func loadConfig(t *testing.T, key string) Config {
@@ -16,7 +19,7 @@ func loadConfig(t *testing.T, key string) Config {
 	require.NoError(t, err)
 	sub, err := cm.Sub(key)
 	require.NoError(t, err)
-	cfg := DefaultConfig()
+	cfg := NewDefaultConfig()
 	require.NoError(t, sub.Unmarshal(&cfg))
 	return cfg
 }
@@ -28,7 +31,7 @@ func TestConfigLoad(t *testing.T) {
 		SystemLibraries: false, LibraryPaths: []string{"/opt/app/lib/libssl.so.3"}, RescanInterval: 2 * time.Second,
 	}, cfg)
 	require.NoError(t, cfg.Validate())
-	def := DefaultConfig()
+	def := NewDefaultConfig()
 	require.NoError(t, def.Validate())
 }
 
@@ -45,8 +48,7 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 			err := cfg.Validate()
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), field)
-			_, nerr := New(cfg)
-			require.Error(t, nerr)
+			require.ErrorContains(t, New(cfg).Start(context.Background(), probe.Env{}), field)
 		})
 	}
 }

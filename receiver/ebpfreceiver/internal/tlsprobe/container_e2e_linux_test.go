@@ -48,7 +48,7 @@ func TestGoClientInPodmanContainer(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command(podman, "rmi", "-f", image).Run() })
 
-	p, sink := startProbe(t, DefaultConfig())
+	p, sink := startProbe(t, NewDefaultConfig())
 	srv := startHTTPSServer(t)
 	secret := randomToken(t)
 	g := startGated(t, podman, "run", "--rm", "-i", "--network", "host", "-v", srv.cert+":/ca.pem:ro", image,

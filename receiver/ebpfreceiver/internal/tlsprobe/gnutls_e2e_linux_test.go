@@ -20,7 +20,7 @@ func TestGnuTLSCli(t *testing.T) {
 	if err != nil {
 		t.Skip("gnutls-cli not found (apt-get install gnutls-bin)")
 	}
-	_, sink := startProbe(t, DefaultConfig())
+	_, sink := startProbe(t, NewDefaultConfig())
 	srv := startHTTPSServer(t)
 	secret := randomToken(t)
 

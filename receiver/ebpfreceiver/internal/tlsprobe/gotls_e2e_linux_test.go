@@ -24,7 +24,7 @@ import (
 func buildGoClient(t *testing.T, stripped bool) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "goclient")
-	args := []string{"build", "-o", out}
+	args := []string{"build", "-buildvcs=false", "-o", out}
 	if stripped {
 		args = append(args, "-ldflags=-s -w")
 	}
@@ -75,7 +75,7 @@ func (g *gatedProcess) release(t *testing.T) {
 func TestGoCryptoTLSKeepAlive(t *testing.T) {
 	requireRoot(t)
 	bin := buildGoClient(t, false)
-	p, sink := startProbe(t, DefaultConfig())
+	p, sink := startProbe(t, NewDefaultConfig())
 	srv := startHTTPSServer(t)
 	secret := randomToken(t)
 	const n = 100
@@ -131,7 +131,7 @@ func TestGoClientInChrootAndDetach(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(inRoot, data, 0o755))
 
-	p, sink := startProbe(t, DefaultConfig())
+	p, sink := startProbe(t, NewDefaultConfig())
 	srv := startHTTPSServer(t)
 	ca, err := os.ReadFile(srv.cert)
 	require.NoError(t, err)

@@ -93,7 +93,16 @@ func requireRoot(t *testing.T) {
 // test process excluded) and a collecting sink.
 func newTestEnv(t testing.TB) (probe.Env, *testSink) {
 	t.Helper()
-	shared, err := bpfheaders.NewSharedMaps(bpfheaders.Filter{SelfPID: uint32(os.Getpid())})
+	env, sink, _ := newTestEnvFilter(t, bpfheaders.Filter{})
+	return env, sink
+}
+
+// newTestEnvFilter is newTestEnv with the shared in-kernel filter f (its
+// SelfPID is set to this process).
+func newTestEnvFilter(t testing.TB, f bpfheaders.Filter) (probe.Env, *testSink, *bpfheaders.SharedMaps) {
+	t.Helper()
+	f.SelfPID = uint32(os.Getpid())
+	shared, err := bpfheaders.NewSharedMaps(f)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = shared.Close() })
 	sink := &testSink{}
@@ -104,7 +113,7 @@ func newTestEnv(t testing.TB) (probe.Env, *testSink) {
 		Sink:         sink,
 		SelfPID:      os.Getpid(),
 		PollInterval: 20 * time.Millisecond,
-	}, sink
+	}, sink, shared
 }
 
 // writeCert writes a self-signed certificate for 127.0.0.1/localhost and

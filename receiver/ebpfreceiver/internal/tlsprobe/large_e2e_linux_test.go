@@ -47,7 +47,7 @@ func serverWrite(recs []plog.LogRecord) []plog.LogRecord {
 }
 
 func TestOneMebibyteResponseComplete(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := NewDefaultConfig()
 	cfg.MaxPayloadBytes = MaxPayloadLimit
 	_, sink := startProbe(t, cfg)
 	srv := startHTTPSServer(t)
@@ -85,7 +85,7 @@ func TestOneMebibyteResponseComplete(t *testing.T) {
 }
 
 func TestOneMebibyteResponseTruncatedSaysSo(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := NewDefaultConfig()
 	cfg.MaxPayloadBytes = 40000 // 2 full chunks and a partial one
 	_, sink := startProbe(t, cfg)
 	srv := startHTTPSServer(t)
@@ -111,7 +111,7 @@ func TestOpenSSLKeepAliveHundredRequests(t *testing.T) {
 	if err != nil {
 		t.Skip("curl not found")
 	}
-	_, sink := startProbe(t, DefaultConfig())
+	_, sink := startProbe(t, NewDefaultConfig())
 	srv := startHTTPSServer(t)
 	secret := randomToken(t)
 	const n = 100

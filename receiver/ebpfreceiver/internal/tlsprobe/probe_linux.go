@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/features"
 	"github.com/cilium/ebpf/link"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
@@ -27,22 +28,24 @@ type Probe struct {
 
 	mu       sync.Mutex
 	started  bool
-	objs     tlsObjects
-	loaded   bool
+	coll     *ebpf.Collection
+	progs    programs
+	ring     *ebpf.Map
 	execLink link.Link
 	reader   *ringreader.Reader
 	cancel   context.CancelFunc
 	done     chan struct{}
 	att      *attacher
 	logger   *zap.Logger
+
+	// singleUprobes forces single uprobes even where uprobe_multi links
+	// exist (tests of the fallback for kernels < 6.6).
+	singleUprobes bool
 }
 
-// New returns the tls probe for cfg.
-func New(cfg Config) (probe.Probe, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("tls probe config: %w", err)
-	}
-	return &Probe{cfg: cfg}, nil
+// New returns the tls probe for cfg (validated again at Start).
+func New(cfg Config) probe.Probe {
+	return &Probe{cfg: cfg}
 }
 
 // Name returns "tls".
@@ -58,6 +61,9 @@ func (p *Probe) Start(ctx context.Context, env probe.Env) error {
 		return errors.New("tls probe already started")
 	}
 	p.started = true
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("tls probe config: %w", err)
+	}
 	if runtime.GOARCH != "amd64" {
 		return fmt.Errorf("tls probe: unsupported on %s (register access is amd64 only)", runtime.GOARCH)
 	}
@@ -70,17 +76,17 @@ func (p *Probe) Start(ctx context.Context, env probe.Env) error {
 		return err
 	}
 
-	p.att = newAttacher(p.cfg, &p.objs, p.logger, env.SelfPID)
+	p.att = newAttacher(p.cfg, p.progs, p.logger, env.SelfPID)
 	execs := make(chan uint32, 1024)
 	var err error
-	p.reader, err = ringreader.Start(p.objs.PayloadEvents, ringreader.Options{
+	p.reader, err = ringreader.Start(p.ring, ringreader.Options{
 		Probe: Name, PollInterval: env.PollInterval, Sink: env.Sink, Logger: p.logger,
 	}, func(raw []byte) error { return p.handle(env, raw, execs) })
 	if err != nil {
 		p.closeLocked()
 		return fmt.Errorf("tls probe: %w", err)
 	}
-	p.execLink, err = link.AttachTracing(link.TracingOptions{Program: p.objs.TlsExec, AttachType: ebpf.AttachTraceRawTp})
+	p.execLink, err = link.AttachTracing(link.TracingOptions{Program: p.progs.exec, AttachType: ebpf.AttachTraceRawTp})
 	if err != nil {
 		// Without exec events new processes are found by the periodic rescan.
 		p.logger.Warn("tls probe: cannot follow exec events; new processes are found by the periodic rescan only",
@@ -104,6 +110,16 @@ func (p *Probe) Start(ctx context.Context, env probe.Env) error {
 	return nil
 }
 
+// programs are the loaded programs the attacher uses: the uprobe_multi
+// variants when the kernel has uprobe_multi links (one link, hence one
+// detach, per file), single uprobes otherwise.
+type programs struct {
+	multi          bool
+	entry, ret     *ebpf.Program // C libraries
+	goEntry, goRet *ebpf.Program // Go crypto/tls
+	exec           *ebpf.Program
+}
+
 func (p *Probe) load(env probe.Env) error {
 	spec, err := loadTls()
 	if err != nil {
@@ -115,14 +131,34 @@ func (p *Probe) load(env probe.Env) error {
 	if env.RingBufferSize > 0 {
 		spec.Maps["payload_events"].MaxEntries = env.RingBufferSize
 	}
-	if err := spec.LoadAndAssign(&p.objs, &ebpf.CollectionOptions{MapReplacements: sharedFor(spec, env.SharedMaps)}); err != nil {
+	multi := !p.singleUprobes && features.HaveBPFLinkUprobeMulti() == nil
+	names := [4]string{"tls_entry", "tls_ret", "go_tls_entry", "go_tls_ret"}
+	for _, n := range names {
+		unused := n + "_single"
+		if !multi {
+			unused = n
+		}
+		delete(spec.Programs, unused)
+	}
+	p.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: sharedFor(spec, env.SharedMaps)})
+	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return fmt.Errorf("tls probe: load BPF objects: %+v", ve)
 		}
 		return fmt.Errorf("tls probe: load BPF objects: %w", err)
 	}
-	p.loaded = true
+	prog := func(n string) *ebpf.Program {
+		if !multi {
+			n += "_single"
+		}
+		return p.coll.Programs[n]
+	}
+	p.progs = programs{
+		multi: multi, entry: prog(names[0]), ret: prog(names[1]), goEntry: prog(names[2]), goRet: prog(names[3]),
+		exec: p.coll.Programs["tls_exec"],
+	}
+	p.ring = p.coll.Maps["payload_events"]
 	return nil
 }
 
@@ -234,9 +270,9 @@ func (p *Probe) closeLocked() error {
 		errs = append(errs, p.reader.Close())
 		p.reader = nil
 	}
-	if p.loaded {
-		errs = append(errs, p.objs.Close())
-		p.loaded = false
+	if p.coll != nil {
+		p.coll.Close()
+		p.coll = nil
 	}
 	return errors.Join(errs...)
 }

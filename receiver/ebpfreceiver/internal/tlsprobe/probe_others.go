@@ -11,21 +11,21 @@ import (
 )
 
 // Probe is the tls probe; it needs Linux (eBPF uprobes).
-type Probe struct{}
+type Probe struct{ cfg Config }
 
-// New validates cfg and returns a probe whose Start fails on this platform.
-func New(cfg Config) (probe.Probe, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("tls probe config: %w", err)
-	}
-	return &Probe{}, nil
+// New returns a probe whose Start fails on this platform.
+func New(cfg Config) probe.Probe {
+	return &Probe{cfg: cfg}
 }
 
 // Name returns "tls".
 func (*Probe) Name() string { return Name }
 
 // Start returns an error: the tls probe is not supported on this platform.
-func (*Probe) Start(context.Context, probe.Env) error {
+func (p *Probe) Start(context.Context, probe.Env) error {
+	if err := p.cfg.Validate(); err != nil {
+		return fmt.Errorf("tls probe config: %w", err)
+	}
 	return errors.New("tls probe: not supported on this platform (Linux only)")
 }
 

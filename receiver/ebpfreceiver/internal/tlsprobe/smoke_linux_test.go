@@ -12,8 +12,7 @@ import (
 func TestStartAttachesSystemLibraries(t *testing.T) {
 	requireRoot(t)
 	env, _ := newTestEnv(t)
-	p, err := New(DefaultConfig())
-	require.NoError(t, err)
+	p := New(NewDefaultConfig())
 	require.NoError(t, p.Start(context.Background(), env))
 	t.Cleanup(func() { require.NoError(t, p.Close()) })
 	att := p.(*Probe).att.attached()

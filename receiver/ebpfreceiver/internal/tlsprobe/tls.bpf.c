@@ -174,65 +174,71 @@ static __always_inline int finish_call(__s64 ret, __u64 g)
 	return 0;
 }
 
-// ---- OpenSSL / BoringSSL ----
+// ---- C libraries: OpenSSL / BoringSSL, GnuTLS ----
+//
+// One entry program for every hooked C function: the attach cookie says
+// which (bits 40..47, HOOK_*), besides the file (bits 0..31, user space maps
+// it to payload.library.path) and the OpenSSL layout (bits 32..39).
 
-SEC("uprobe/SSL_write")
-int BPF_KPROBE(ssl_write_entry, void *ssl, const void *buf, int num)
+#define HOOK_SSL_WRITE 1
+#define HOOK_SSL_READ 2
+#define HOOK_SSL_WRITE_EX 3
+#define HOOK_SSL_READ_EX 4
+#define HOOK_GNUTLS_SEND 5
+#define HOOK_GNUTLS_RECV 6
+#define HOOK_GO_WRITE 7
+#define HOOK_GO_READ 8
+
+static __always_inline int c_entry(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	return save_call((__u64)ssl, (__u64)buf, 0, DIR_TRANSMIT, SRC_OPENSSL, 0,
-			 openssl_fd((__u64)ssl, cookie), cookie, 1,
-			 openssl_role((__u64)ssl, cookie));
+	__u64 a0 = PT_REGS_PARM1(ctx), a1 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM4(ctx);
+	switch ((cookie >> 40) & 0xff) {
+	case HOOK_SSL_WRITE:
+		return save_call(a0, a1, 0, DIR_TRANSMIT, SRC_OPENSSL, 0, openssl_fd(a0, cookie), cookie, 1,
+				 openssl_role(a0, cookie));
+	case HOOK_SSL_READ:
+		return save_call(a0, a1, 0, DIR_RECEIVE, SRC_OPENSSL, 0, openssl_fd(a0, cookie), cookie, 1,
+				 openssl_role(a0, cookie));
+	case HOOK_SSL_WRITE_EX:
+		return save_call(a0, a1, a3, DIR_TRANSMIT, SRC_OPENSSL, 0, openssl_fd(a0, cookie), cookie, 1,
+				 openssl_role(a0, cookie));
+	case HOOK_SSL_READ_EX:
+		return save_call(a0, a1, a3, DIR_RECEIVE, SRC_OPENSSL, 0, openssl_fd(a0, cookie), cookie, 1,
+				 openssl_role(a0, cookie));
+	case HOOK_GNUTLS_SEND:
+		return save_call(a0, a1, 0, DIR_TRANSMIT, SRC_GNUTLS, 0, -1, cookie, 0, 0);
+	case HOOK_GNUTLS_RECV:
+		return save_call(a0, a1, 0, DIR_RECEIVE, SRC_GNUTLS, 0, -1, cookie, 0, 0);
+	}
+	return 0;
 }
 
-SEC("uprobe/SSL_read")
-int BPF_KPROBE(ssl_read_entry, void *ssl, void *buf, int num)
+// tls_entry / tls_ret: uprobe_multi links (one per file: a single detach).
+SEC("uprobe.multi/tls_entry")
+int tls_entry(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	return save_call((__u64)ssl, (__u64)buf, 0, DIR_RECEIVE, SRC_OPENSSL, 0,
-			 openssl_fd((__u64)ssl, cookie), cookie, 1,
-			 openssl_role((__u64)ssl, cookie));
+	return c_entry(ctx);
 }
 
-SEC("uprobe/SSL_write_ex")
-int BPF_KPROBE(ssl_write_ex_entry, void *ssl, const void *buf, __u64 num, __u64 *written)
+SEC("uretprobe.multi/tls_ret")
+int tls_ret(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	return save_call((__u64)ssl, (__u64)buf, (__u64)written, DIR_TRANSMIT, SRC_OPENSSL, 0,
-			 openssl_fd((__u64)ssl, cookie), cookie, 1,
-			 openssl_role((__u64)ssl, cookie));
+	return finish_call((__s64)PT_REGS_RC(ctx), 0);
 }
 
-SEC("uprobe/SSL_read_ex")
-int BPF_KPROBE(ssl_read_ex_entry, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+// tls_entry_single / tls_ret_single: the same as single uprobes, for
+// kernels without uprobe_multi (< 6.6).
+SEC("uprobe/tls_entry")
+int tls_entry_single(struct pt_regs *ctx)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx);
-	return save_call((__u64)ssl, (__u64)buf, (__u64)readbytes, DIR_RECEIVE, SRC_OPENSSL, 0,
-			 openssl_fd((__u64)ssl, cookie), cookie, 1,
-			 openssl_role((__u64)ssl, cookie));
+	return c_entry(ctx);
 }
 
-// ssl_ret is the uretprobe of all four OpenSSL functions and both GnuTLS ones.
-SEC("uretprobe/ssl_ret")
-int BPF_KRETPROBE(ssl_ret, long ret)
+SEC("uretprobe/tls_ret")
+int tls_ret_single(struct pt_regs *ctx)
 {
-	return finish_call(ret, 0);
-}
-
-// ---- GnuTLS ----
-
-SEC("uprobe/gnutls_record_send")
-int BPF_KPROBE(gnutls_send_entry, void *session, const void *data, __u64 size)
-{
-	return save_call((__u64)session, (__u64)data, 0, DIR_TRANSMIT, SRC_GNUTLS, 0, -1,
-			 bpf_get_attach_cookie(ctx), 0, 0);
-}
-
-SEC("uprobe/gnutls_record_recv")
-int BPF_KPROBE(gnutls_recv_entry, void *session, void *data, __u64 size)
-{
-	return save_call((__u64)session, (__u64)data, 0, DIR_RECEIVE, SRC_GNUTLS, 0, -1,
-			 bpf_get_attach_cookie(ctx), 0, 0);
+	return finish_call((__s64)PT_REGS_RC(ctx), 0);
 }
 
 // ---- Go crypto/tls (amd64 register ABI) ----
@@ -258,23 +264,35 @@ static __always_inline int go_conn_fd(__u64 c)
 	return (int)fd;
 }
 
-SEC("uprobe/go_tls_write")
-int go_tls_write_entry(struct pt_regs *ctx)
+static __always_inline int go_entry(struct pt_regs *ctx)
 {
-	return save_call(ctx->ax, ctx->bx, 0, DIR_TRANSMIT, SRC_GOTLS, ctx->r14, go_conn_fd(ctx->ax),
-			 bpf_get_attach_cookie(ctx), 0, go_role(ctx->ax));
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u8 dir = ((cookie >> 40) & 0xff) == HOOK_GO_WRITE ? DIR_TRANSMIT : DIR_RECEIVE;
+	return save_call(ctx->ax, ctx->bx, 0, dir, SRC_GOTLS, ctx->r14, go_conn_fd(ctx->ax), cookie, 0,
+			 go_role(ctx->ax));
 }
 
-SEC("uprobe/go_tls_read")
-int go_tls_read_entry(struct pt_regs *ctx)
+SEC("uprobe.multi/go_tls_entry")
+int go_tls_entry(struct pt_regs *ctx)
 {
-	return save_call(ctx->ax, ctx->bx, 0, DIR_RECEIVE, SRC_GOTLS, ctx->r14, go_conn_fd(ctx->ax),
-			 bpf_get_attach_cookie(ctx), 0, go_role(ctx->ax));
+	return go_entry(ctx);
 }
 
 // go_tls_ret runs at each RET instruction of (*Conn).Read and (*Conn).Write.
-SEC("uprobe/go_tls_ret")
+SEC("uprobe.multi/go_tls_ret")
 int go_tls_ret(struct pt_regs *ctx)
+{
+	return finish_call((__s64)ctx->ax, ctx->r14);
+}
+
+SEC("uprobe/go_tls_entry")
+int go_tls_entry_single(struct pt_regs *ctx)
+{
+	return go_entry(ctx);
+}
+
+SEC("uprobe/go_tls_ret")
+int go_tls_ret_single(struct pt_regs *ctx)
 {
 	return finish_call((__s64)ctx->ax, ctx->r14);
 }

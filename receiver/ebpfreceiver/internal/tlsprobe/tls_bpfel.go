@@ -119,17 +119,15 @@ const (
 	tlsMapPayloadEvents     = "payload_events"
 	tlsMapPayloadScratch    = "payload_scratch"
 	tlsMapTlsCalls          = "tls_calls"
-	tlsProgGnutlsRecvEntry  = "gnutls_recv_entry"
-	tlsProgGnutlsSendEntry  = "gnutls_send_entry"
-	tlsProgGoTlsReadEntry   = "go_tls_read_entry"
+	tlsProgGoTlsEntry       = "go_tls_entry"
+	tlsProgGoTlsEntrySingle = "go_tls_entry_single"
 	tlsProgGoTlsRet         = "go_tls_ret"
-	tlsProgGoTlsWriteEntry  = "go_tls_write_entry"
-	tlsProgSslReadEntry     = "ssl_read_entry"
-	tlsProgSslReadExEntry   = "ssl_read_ex_entry"
-	tlsProgSslRet           = "ssl_ret"
-	tlsProgSslWriteEntry    = "ssl_write_entry"
-	tlsProgSslWriteExEntry  = "ssl_write_ex_entry"
+	tlsProgGoTlsRetSingle   = "go_tls_ret_single"
+	tlsProgTlsEntry         = "tls_entry"
+	tlsProgTlsEntrySingle   = "tls_entry_single"
 	tlsProgTlsExec          = "tls_exec"
+	tlsProgTlsRet           = "tls_ret"
+	tlsProgTlsRetSingle     = "tls_ret_single"
 	tlsVarMaxCaptureBytes   = "max_capture_bytes"
 )
 
@@ -175,17 +173,15 @@ type tlsSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tlsProgramSpecs struct {
-	GnutlsRecvEntry *ebpf.ProgramSpec `ebpf:"gnutls_recv_entry"`
-	GnutlsSendEntry *ebpf.ProgramSpec `ebpf:"gnutls_send_entry"`
-	GoTlsReadEntry  *ebpf.ProgramSpec `ebpf:"go_tls_read_entry"`
-	GoTlsRet        *ebpf.ProgramSpec `ebpf:"go_tls_ret"`
-	GoTlsWriteEntry *ebpf.ProgramSpec `ebpf:"go_tls_write_entry"`
-	SslReadEntry    *ebpf.ProgramSpec `ebpf:"ssl_read_entry"`
-	SslReadExEntry  *ebpf.ProgramSpec `ebpf:"ssl_read_ex_entry"`
-	SslRet          *ebpf.ProgramSpec `ebpf:"ssl_ret"`
-	SslWriteEntry   *ebpf.ProgramSpec `ebpf:"ssl_write_entry"`
-	SslWriteExEntry *ebpf.ProgramSpec `ebpf:"ssl_write_ex_entry"`
-	TlsExec         *ebpf.ProgramSpec `ebpf:"tls_exec"`
+	GoTlsEntry       *ebpf.ProgramSpec `ebpf:"go_tls_entry"`
+	GoTlsEntrySingle *ebpf.ProgramSpec `ebpf:"go_tls_entry_single"`
+	GoTlsRet         *ebpf.ProgramSpec `ebpf:"go_tls_ret"`
+	GoTlsRetSingle   *ebpf.ProgramSpec `ebpf:"go_tls_ret_single"`
+	TlsEntry         *ebpf.ProgramSpec `ebpf:"tls_entry"`
+	TlsEntrySingle   *ebpf.ProgramSpec `ebpf:"tls_entry_single"`
+	TlsExec          *ebpf.ProgramSpec `ebpf:"tls_exec"`
+	TlsRet           *ebpf.ProgramSpec `ebpf:"tls_ret"`
+	TlsRetSingle     *ebpf.ProgramSpec `ebpf:"tls_ret_single"`
 }
 
 // tlsMapSpecs contains maps before they are loaded into the kernel.
@@ -269,32 +265,28 @@ type tlsVariables struct {
 //
 // It can be passed to loadTlsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tlsPrograms struct {
-	GnutlsRecvEntry *ebpf.Program `ebpf:"gnutls_recv_entry"`
-	GnutlsSendEntry *ebpf.Program `ebpf:"gnutls_send_entry"`
-	GoTlsReadEntry  *ebpf.Program `ebpf:"go_tls_read_entry"`
-	GoTlsRet        *ebpf.Program `ebpf:"go_tls_ret"`
-	GoTlsWriteEntry *ebpf.Program `ebpf:"go_tls_write_entry"`
-	SslReadEntry    *ebpf.Program `ebpf:"ssl_read_entry"`
-	SslReadExEntry  *ebpf.Program `ebpf:"ssl_read_ex_entry"`
-	SslRet          *ebpf.Program `ebpf:"ssl_ret"`
-	SslWriteEntry   *ebpf.Program `ebpf:"ssl_write_entry"`
-	SslWriteExEntry *ebpf.Program `ebpf:"ssl_write_ex_entry"`
-	TlsExec         *ebpf.Program `ebpf:"tls_exec"`
+	GoTlsEntry       *ebpf.Program `ebpf:"go_tls_entry"`
+	GoTlsEntrySingle *ebpf.Program `ebpf:"go_tls_entry_single"`
+	GoTlsRet         *ebpf.Program `ebpf:"go_tls_ret"`
+	GoTlsRetSingle   *ebpf.Program `ebpf:"go_tls_ret_single"`
+	TlsEntry         *ebpf.Program `ebpf:"tls_entry"`
+	TlsEntrySingle   *ebpf.Program `ebpf:"tls_entry_single"`
+	TlsExec          *ebpf.Program `ebpf:"tls_exec"`
+	TlsRet           *ebpf.Program `ebpf:"tls_ret"`
+	TlsRetSingle     *ebpf.Program `ebpf:"tls_ret_single"`
 }
 
 func (p *tlsPrograms) Close() error {
 	return _TlsClose(
-		p.GnutlsRecvEntry,
-		p.GnutlsSendEntry,
-		p.GoTlsReadEntry,
+		p.GoTlsEntry,
+		p.GoTlsEntrySingle,
 		p.GoTlsRet,
-		p.GoTlsWriteEntry,
-		p.SslReadEntry,
-		p.SslReadExEntry,
-		p.SslRet,
-		p.SslWriteEntry,
-		p.SslWriteExEntry,
+		p.GoTlsRetSingle,
+		p.TlsEntry,
+		p.TlsEntrySingle,
 		p.TlsExec,
+		p.TlsRet,
+		p.TlsRetSingle,
 	)
 }
 

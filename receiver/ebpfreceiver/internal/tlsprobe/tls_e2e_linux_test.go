@@ -52,8 +52,7 @@ func startProbe(t *testing.T, cfg Config) (*Probe, *testSink) {
 	t.Helper()
 	requireRoot(t)
 	env, sink := newTestEnv(t)
-	p, err := New(cfg)
-	require.NoError(t, err)
+	p := New(cfg)
 	require.NoError(t, p.Start(context.Background(), env))
 	t.Cleanup(func() { require.NoError(t, p.Close()) })
 	return p.(*Probe), sink
@@ -128,7 +127,7 @@ func TestOpenSSLCurl(t *testing.T) {
 	if err != nil {
 		t.Skip("curl not found")
 	}
-	p, sink := startProbe(t, DefaultConfig())
+	p, sink := startProbe(t, NewDefaultConfig())
 	srv := startHTTPSServer(t)
 	secret := randomToken(t)
 	path := "/curl-" + secret[len(secret)-6:]
@@ -168,7 +167,18 @@ func TestOpenSSLCurl(t *testing.T) {
 }
 
 func TestOpenSSLPythonUrllib(t *testing.T) {
-	_, sink := startProbe(t, DefaultConfig())
+	t.Run("uprobe_multi", func(t *testing.T) { testPythonUrllib(t, false) })
+	t.Run("single_uprobes", func(t *testing.T) { testPythonUrllib(t, true) })
+}
+
+func testPythonUrllib(t *testing.T, single bool) {
+	requireRoot(t)
+	env, sink := newTestEnv(t)
+	pr := New(NewDefaultConfig())
+	pr.(*Probe).singleUprobes = single
+	require.NoError(t, pr.Start(context.Background(), env))
+	t.Cleanup(func() { require.NoError(t, pr.Close()) })
+	assert.Equal(t, !single, pr.(*Probe).progs.multi)
 	srv := startHTTPSServer(t)
 	secret := randomToken(t)
 	path := "/py-" + secret[len(secret)-6:]

@@ -6,6 +6,10 @@ import os
 import sys
 
 d, mode = sys.argv[1], sys.argv[2]
+if mode == "preopened":
+    # Open the log before the probe starts (found by its /proc scan).
+    f = open(os.path.join(d, "early.log"), "w")
+    print("ready", flush=True)
 sys.stdin.readline()
 if mode == "scenario":
     with open(os.path.join(d, "willsee.log"), "w") as f:
@@ -40,6 +44,11 @@ elif mode == "big":
         f.write("next\n")
         f.flush()
         f.write("last\n")
+elif mode == "preopened":
+    f.write("written after the probe started\n")
+    f.flush()
+    f.write("second\n")
+    f.close()
 elif mode == "console":
     sys.stdout.write("to stdout 1\nto stdout 2\n")
     sys.stdout.flush()

@@ -1,7 +1,9 @@
 // sslpair: OpenSSL round-trip driver for the tls probe benchmark.
 //
-//   sslpair CERT KEY ITERATIONS SIZE
+//   sslpair CERT KEY ITERATIONS SIZE [wait]
 //
+// With "wait", it reads a line from stdin before the round trips (tests wait
+// until the probe has attached to the binary).
 // A client and a server SSL object connected by an in-memory BIO pair (no
 // sockets, no scheduler noise). After the handshake it runs ITERATIONS round
 // trips: client SSL_write(SIZE) -> server SSL_read -> server SSL_write(SIZE)
@@ -31,8 +33,8 @@ static long long now_ns(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5)
-		die("usage: sslpair CERT KEY ITERATIONS SIZE");
+	if (argc != 5 && argc != 6)
+		die("usage: sslpair CERT KEY ITERATIONS SIZE [wait]");
 	long iterations = atol(argv[3]);
 	int size = atoi(argv[4]);
 	if (iterations <= 0 || size <= 0 || size > 16384)
@@ -75,6 +77,11 @@ int main(int argc, char **argv)
 
 	char *out = malloc(size), *in = malloc(size);
 	memset(out, 'x', size);
+	if (argc == 6 && strcmp(argv[5], "wait") == 0) {
+		char line[16];
+		if (!fgets(line, sizeof(line), stdin))
+			die("no go line on stdin");
+	}
 	long long start = now_ns();
 	for (long i = 0; i < iterations; i++) {
 		if (SSL_write(cli, out, size) != size)
