@@ -6,6 +6,7 @@ import (
 	fileexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
 	healthcheckextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	ebpfreceiver "github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver"
+	snapshotreceiver "github.com/otelcol-trace/otelcol-trace/receiver/snapshotreceiver"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/exporter"
@@ -58,13 +59,15 @@ func components() (otelcol.Factories, error) {
 	factories.Receivers, err = otelcol.MakeFactoryMap[receiver.Factory](
 		otlpreceiver.NewFactory(),
 		ebpfreceiver.NewFactory(),
+		snapshotreceiver.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
 	factories.ReceiverModules = makeModulesMap(factories.Receivers, map[component.Type]string{
-		otlpreceiver.NewFactory().Type(): "go.opentelemetry.io/collector/receiver/otlpreceiver v0.165.0",
-		ebpfreceiver.NewFactory().Type(): "github.com/otelcol-trace/otelcol-trace v0.0.0",
+		otlpreceiver.NewFactory().Type():     "go.opentelemetry.io/collector/receiver/otlpreceiver v0.165.0",
+		ebpfreceiver.NewFactory().Type():     "github.com/otelcol-trace/otelcol-trace v0.0.0",
+		snapshotreceiver.NewFactory().Type(): "github.com/otelcol-trace/otelcol-trace v0.0.0",
 	})
 
 	factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](

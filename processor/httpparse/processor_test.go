@@ -276,6 +276,22 @@ func TestTruncatedCapture(t *testing.T) {
 		assert.False(t, has(ex[0], "http.exchange.incomplete"))
 		assert.Equal(t, int64(1), h.counter("otelcol_httpparse_gaps", "reason", "truncated"))
 	})
+	t.Run("cut_inside_head", func(t *testing.T) {
+		h := newHarness(t, nil)
+		c := defaultCapture()
+		specs := loadFixture(t, "keepalive").specs(c)
+		specs[3].length = int64(len(specs[3].data)) // the POST's response
+		specs[3].data = specs[3].data[:20]
+		h.consume(toLogs(c, specs))
+		ex := h.exchanges()
+		require.Len(t, ex, 3)
+		assert.Equal(t, "/json", str(ex[1], "url.path"))
+		assert.True(t, flag(ex[1], "http.exchange.incomplete"))
+		assert.True(t, flag(ex[1], "http.exchange.gap"))
+		assert.False(t, has(ex[1], "http.response.status_code"))
+		assert.Equal(t, int64(500), num(ex[2], "http.response.status_code"))
+		assert.False(t, has(ex[2], "http.exchange.incomplete"))
+	})
 	t.Run("capture_ends_mid_response", func(t *testing.T) {
 		h := newHarness(t, nil)
 		c := defaultCapture()

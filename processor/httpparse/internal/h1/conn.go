@@ -238,7 +238,7 @@ func (c *Conn) Skip(transmit bool, n int64, ts int64) {
 	if p.ex != nil {
 		p.ex.Gap = true
 	}
-	c.fail(p)
+	c.abort(p)
 }
 
 // Gap tells the connection that records were lost (a hole in the sequence):
@@ -668,6 +668,11 @@ func (c *Conn) finish(ex *Exchange, incomplete bool) {
 // fail ends p's current message after a parse error; p resynchronizes.
 func (c *Conn) fail(p *parser) {
 	c.Stats.ParseErrors++
+	c.abort(p)
+}
+
+// abort ends p's current message (incomplete); p resynchronizes.
+func (c *Conn) abort(p *parser) {
 	ex := p.ex
 	p.st = stSync
 	if ex == nil {

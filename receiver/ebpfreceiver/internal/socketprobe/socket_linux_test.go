@@ -59,7 +59,7 @@ type monoClock struct{ offset time.Duration }
 
 func (c monoClock) Wall(ns uint64) time.Time { return time.Unix(0, int64(ns)).Add(c.offset) }
 
-func startProbe(t *testing.T, cfg Config) *testSink {
+func startProbe(t testing.TB, cfg Config) *testSink {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for eBPF: run the tests as root")
