@@ -49,6 +49,7 @@ func main() {
 	maxRecords := flag.Int("max-records", 2000, "the exporter's batch.max_records")
 	queries := flag.Int("queries", 30, "repetitions of each query")
 	sweep := flag.Int("sweep-rows", 20_000, "rows per transaction-size sweep point (0 skips the sweep)")
+	queryOnly := flag.Bool("query-only", false, "only time the queries, on the store a previous run left in -dir (-rows must match)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -62,14 +63,21 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dir, *rows, *perRequest, *maxRecords, *queries, *sweep); err != nil {
+	if *queryOnly && *dir == "" {
+		fmt.Fprintln(os.Stderr, "bench: -query-only needs -dir")
+		os.Exit(2)
+	}
+	if *queryOnly {
+		*sweep = 0
+	}
+	if err := run(*dir, *rows, *perRequest, *maxRecords, *queries, *sweep, *queryOnly); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, rows, perRequest, maxRecords, queries, sweep int) error {
+func run(dir string, rows, perRequest, maxRecords, queries, sweep int, queryOnly bool) error {
 	ctx := context.Background()
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "localstore-bench-")
@@ -101,21 +109,23 @@ func run(dir string, rows, perRequest, maxRecords, queries, sweep int) error {
 	}
 
 	storeDir := filepath.Join(dir, "main")
-	d, err := fillThroughExporter(ctx, storeDir, rows, perRequest, maxRecords)
-	if err != nil {
-		return err
-	}
-	var size int64
-	for _, p := range []string{store.Path(storeDir), store.Path(storeDir) + "-wal"} {
-		if fi, err := os.Stat(p); err == nil {
-			size += fi.Size()
+	if !queryOnly {
+		d, err := fillThroughExporter(ctx, storeDir, rows, perRequest, maxRecords)
+		if err != nil {
+			return err
 		}
+		var size int64
+		for _, p := range []string{store.Path(storeDir), store.Path(storeDir) + "-wal"} {
+			if fi, err := os.Stat(p); err == nil {
+				size += fi.Size()
+			}
+		}
+		fmt.Println("## Exporter write throughput (ConsumeLogs -> committed)")
+		fmt.Println()
+		fmt.Printf("| rows | records per request | batch.max_records | seconds | rows/s | store size |\n|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Printf("| %d | %d | %d | %.1f | %.0f | %.0f MiB (%.0f B/row) |\n\n", rows, perRequest, maxRecords,
+			d.Seconds(), float64(rows)/d.Seconds(), float64(size)/(1<<20), float64(size)/float64(rows))
 	}
-	fmt.Println("## Exporter write throughput (ConsumeLogs -> committed)")
-	fmt.Println()
-	fmt.Printf("| rows | records per request | batch.max_records | seconds | rows/s | store size |\n|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Printf("| %d | %d | %d | %.1f | %.0f | %.0f MiB (%.0f B/row) |\n\n", rows, perRequest, maxRecords,
-		d.Seconds(), float64(rows)/d.Seconds(), float64(size)/(1<<20), float64(size)/float64(rows))
 
 	fmt.Printf("## Query latency over %d rows (events.Run, output discarded)\n\n", rows)
 	fmt.Println("| query | runs | min | median | p95 | max |")

@@ -5,6 +5,8 @@ package main
 import (
 	fileexporter "github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter"
 	healthcheckextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
+	httpspanconnector "github.com/otelcol-trace/otelcol-trace/connector/httpspanconnector"
+	httpparse "github.com/otelcol-trace/otelcol-trace/processor/httpparse"
 	ebpfreceiver "github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver"
 	snapshotreceiver "github.com/otelcol-trace/otelcol-trace/receiver/snapshotreceiver"
 	"go.opentelemetry.io/collector/component"
@@ -89,6 +91,7 @@ func components() (otelcol.Factories, error) {
 	factories.Processors, err = otelcol.MakeFactoryMap[processor.Factory](
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
+		httpparse.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -96,13 +99,18 @@ func components() (otelcol.Factories, error) {
 	factories.ProcessorModules = makeModulesMap(factories.Processors, map[component.Type]string{
 		batchprocessor.NewFactory().Type():         "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0",
 		memorylimiterprocessor.NewFactory().Type(): "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
+		httpparse.NewFactory().Type():              "github.com/otelcol-trace/otelcol-trace v0.0.0",
 	})
 
-	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory]()
+	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](
+		httpspanconnector.NewFactory(),
+	)
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
-	factories.ConnectorModules = makeModulesMap(factories.Connectors, map[component.Type]string{})
+	factories.ConnectorModules = makeModulesMap(factories.Connectors, map[component.Type]string{
+		httpspanconnector.NewFactory().Type(): "github.com/otelcol-trace/otelcol-trace v0.0.0",
+	})
 
 	return factories, nil
 }

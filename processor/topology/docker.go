@@ -110,7 +110,7 @@ func (c *dockerClient) list(ctx context.Context, runtime string) (map[string]*co
 		if dc.ID == "" {
 			continue
 		}
-		m := &containerMeta{image: dc.Image, runtime: runtime, labels: dc.Labels}
+		m := &containerMeta{image: dc.Image, runtime: runtime, labels: dc.Labels, fromList: true}
 		if len(dc.Names) > 0 {
 			m.name = strings.TrimPrefix(dc.Names[0], "/")
 		}
@@ -151,13 +151,15 @@ type dockerEvent struct {
 	Type   string `json:"Type"`
 	Action string `json:"Action"`
 	Actor  struct {
-		ID string `json:"ID"`
+		ID         string            `json:"ID"`
+		Attributes map[string]string `json:"Attributes"`
 	} `json:"Actor"`
 }
 
 // events streams container events until ctx ends or the stream breaks,
-// calling fn with the action and container id of each.
-func (c *dockerClient) events(ctx context.Context, fn func(action, id string)) error {
+// calling fn with the action, container id and actor attributes (name,
+// image, labels) of each.
+func (c *dockerClient) events(ctx context.Context, fn func(action, id string, attrs map[string]string)) error {
 	filters := url.QueryEscape(`{"type":["container"]}`)
 	resp, err := c.get(ctx, "/events?filters="+filters)
 	if err != nil {
@@ -174,7 +176,7 @@ func (c *dockerClient) events(ctx context.Context, fn func(action, id string)) e
 			return fmt.Errorf("docker endpoint %s: read events: %w", c.endpoint, err)
 		}
 		if ev.Type == "container" && ev.Actor.ID != "" {
-			fn(ev.Action, ev.Actor.ID)
+			fn(ev.Action, ev.Actor.ID, ev.Actor.Attributes)
 		}
 	}
 }

@@ -73,7 +73,7 @@ type fakeDockerAPI struct {
 	containers []dockerContainer
 	gate       chan struct{}
 	requests   int
-	events     chan string
+	events     chan dockerEvent
 }
 
 func newFakeDockerAPI(t testing.TB, engine string) *fakeDockerAPI {
@@ -81,7 +81,7 @@ func newFakeDockerAPI(t testing.TB, engine string) *fakeDockerAPI {
 	dir, err := os.MkdirTemp("", "topo-docker")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	f := &fakeDockerAPI{sock: filepath.Join(dir, "docker.sock"), events: make(chan string, 16)}
+	f := &fakeDockerAPI{sock: filepath.Join(dir, "docker.sock"), events: make(chan dockerEvent, 16)}
 	ln, err := net.Listen("unix", f.sock)
 	require.NoError(t, err)
 	mux := http.NewServeMux()
@@ -103,8 +103,8 @@ func newFakeDockerAPI(t testing.TB, engine string) *fakeDockerAPI {
 			select {
 			case <-r.Context().Done():
 				return
-			case id := <-f.events:
-				_ = json.NewEncoder(w).Encode(map[string]any{"Type": "container", "Action": "start", "Actor": map[string]any{"ID": id}})
+			case ev := <-f.events:
+				_ = json.NewEncoder(w).Encode(ev)
 				w.(http.Flusher).Flush()
 			}
 		}

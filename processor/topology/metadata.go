@@ -4,6 +4,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Attribute names written by the processor (docs/events.md "Topology").
@@ -48,6 +49,37 @@ type containerMeta struct {
 	k8sNS     string
 	k8sPodUID string
 	k8sCtr    string
+	// seen is when a runtime last reported the container.
+	seen time.Time
+	// fromList is true for what a container list or spec said, which an
+	// event's attributes do not replace.
+	fromList bool
+}
+
+// isEventAttrKey reports whether a Docker/Podman event attribute is one
+// of the engine's own (not a container label).
+func isEventAttrKey(k string) bool {
+	switch k {
+	case "name", "image", "exitCode", "containerExitCode", "podId", "signal", "execID":
+		return true
+	}
+	return false
+}
+
+// metaFromEvent builds a container's metadata from a runtime event's actor
+// attributes (its name, image and labels), or nil when they name nothing.
+func metaFromEvent(attrs map[string]string) *containerMeta {
+	if attrs["name"] == "" && attrs["image"] == "" {
+		return nil
+	}
+	m := &containerMeta{name: attrs["name"], image: attrs["image"], labels: map[string]string{}}
+	for k, v := range attrs {
+		if !isEventAttrKey(k) {
+			m.labels[k] = v
+		}
+	}
+	m.fillK8sFromLabels(m.labels)
+	return m
 }
 
 // fillK8sFromLabels takes the Kubernetes names from the io.kubernetes.*

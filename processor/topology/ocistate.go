@@ -63,7 +63,7 @@ func readOCISpec(p string) (*containerMeta, error) {
 	if err := json.NewDecoder(io.LimitReader(f, 16<<20)).Decode(&spec); err != nil {
 		return nil, fmt.Errorf("decode OCI spec %s: %w", p, err)
 	}
-	m := &containerMeta{}
+	m := &containerMeta{fromList: true}
 	m.fillK8sFromLabels(spec.Annotations)
 	if spec.Annotations["io.container.manager"] == "cri-o" || spec.Annotations[annotCRIOImage] != "" {
 		m.runtime = runtimeCRIO

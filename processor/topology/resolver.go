@@ -125,9 +125,11 @@ type resolver struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	errLog     rateLimitedLog
-	// lookupMu serializes runtime lookups; it guards dockerRT.
+	// lookupMu serializes runtime lookups.
 	lookupMu sync.Mutex
-	// dockerRT is the engine behind each Docker API endpoint, once known.
+	// rtMu guards dockerRT, the engine behind each Docker API endpoint
+	// (docker or podman), once known.
+	rtMu     sync.Mutex
 	dockerRT []string
 }
 
@@ -326,9 +328,17 @@ func (r *resolver) followEvents(ctx context.Context, i int) {
 	backoff := time.Second
 	for ctx.Err() == nil {
 		connected := time.Now()
-		err := c.events(ctx, func(action, _ string) {
+		err := c.events(ctx, func(action, id string, attrs map[string]string) {
 			switch action {
 			case "create", "start", "init":
+				// The event carries the name, image and labels: cache
+				// them now, before the container can be gone.
+				if m := metaFromEvent(attrs); m != nil {
+					rt, _ := r.endpointRuntime(ctx, i)
+					m.runtime = rt
+					m.seen = r.now()
+					r.addMeta(id, m)
+				}
 				r.requestRefresh()
 			}
 		})
@@ -490,7 +500,9 @@ func (r *resolver) fetchMetas(ctx context.Context) {
 	found := r.lookupMetas(ctx, need)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	now := r.now()
 	for id, m := range found {
+		m.seen = now
 		r.metas[id] = m
 	}
 	for _, e := range r.cgroups {
@@ -515,6 +527,40 @@ func (r *resolver) setMetaLocked(e *cgroupEntry) {
 	e.metaDone = m != nil
 }
 
+// endpointRuntime returns (asking once) which engine serves endpoint i.
+func (r *resolver) endpointRuntime(ctx context.Context, i int) (string, error) {
+	r.rtMu.Lock()
+	rt := r.dockerRT[i]
+	r.rtMu.Unlock()
+	if rt != "" {
+		return rt, nil
+	}
+	rt, err := r.docker[i].runtimeName(ctx)
+	if err != nil {
+		return "", err
+	}
+	r.rtMu.Lock()
+	r.dockerRT[i] = rt
+	r.rtMu.Unlock()
+	return rt, nil
+}
+
+// addMeta caches what a runtime event said about a container, and fills
+// the cgroups of that container waiting for it.
+func (r *resolver) addMeta(id string, m *containerMeta) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old := r.metas[id]; old != nil && old.fromList {
+		return
+	}
+	r.metas[id] = m
+	for _, e := range r.cgroups {
+		if e.ref.containerID == id && !e.metaDone {
+			r.setMetaLocked(e)
+		}
+	}
+}
+
 // lookupMetas asks the runtimes about the containers: one list call per
 // Docker API endpoint, then the OCI state directories for the rest.
 func (r *resolver) lookupMetas(ctx context.Context, ids []string) map[string]*containerMeta {
@@ -536,15 +582,12 @@ func (r *resolver) lookupMetas(ctx context.Context, ids []string) map[string]*co
 		if !c.available() {
 			continue
 		}
-		if r.dockerRT[i] == "" {
-			rt, err := c.runtimeName(ctx)
-			if err != nil {
-				r.runtimeError(ctx, c.endpoint, err)
-				continue
-			}
-			r.dockerRT[i] = rt
+		rt, err := r.endpointRuntime(ctx, i)
+		if err != nil {
+			r.runtimeError(ctx, c.endpoint, err)
+			continue
 		}
-		list, err := c.list(ctx, r.dockerRT[i])
+		list, err := c.list(ctx, rt)
 		if err != nil {
 			r.runtimeError(ctx, c.endpoint, err)
 			continue
@@ -617,8 +660,8 @@ func (r *resolver) expireLocked(now time.Time) {
 		}
 	}
 	r.pidMu.Unlock()
-	for id := range r.metas {
-		if _, ok := used[id]; !ok {
+	for id, m := range r.metas {
+		if _, ok := used[id]; !ok && (now.Sub(m.seen) > ttl || len(r.metas) > r.cfg.Cache.MaxEntries) {
 			delete(r.metas, id)
 		}
 	}

@@ -60,15 +60,19 @@ func TestInotifySeesNewCgroups(t *testing.T) {
 }
 
 // TestRuntimeEventsWarmTheCache: a container start event makes the resolver
-// rescan and fetch the container's metadata before any record asks.
+// rescan, and its attributes give the container's metadata before any
+// record asks — even when the container is gone from the runtime's list by
+// the time it is asked.
 func TestRuntimeEventsWarmTheCache(t *testing.T) {
 	cg := newFakeCgroupFS(t)
 	api := newFakeDockerAPI(t, "Docker Engine")
 	r := startResolver(t, testConfig(cg, api))
 
 	id := cg.mkdir(t, "/docker/"+cid1)
-	api.add(dockerContainer{ID: cid1, Names: []string{"/evt"}, Image: "alpine:3"})
-	api.events <- cid1
+	ev := dockerEvent{Type: "container", Action: "start"}
+	ev.Actor.ID = cid1
+	ev.Actor.Attributes = map[string]string{"name": "evt", "image": "alpine:3", "exitCode": "0", labelK8sPodName: "p-1", "team": "a"}
+	api.events <- ev
 	require.Eventually(t, func() bool {
 		r.mu.RLock()
 		defer r.mu.RUnlock()
@@ -78,6 +82,11 @@ func TestRuntimeEventsWarmTheCache(t *testing.T) {
 	res := r.byCgroupID(uint64(id))
 	assert.Empty(t, res.missing)
 	assert.Contains(t, res.attrs, attr{key: attrContainerName, str: "evt"})
+	assert.Contains(t, res.attrs, attr{key: attrImageName, str: "alpine"})
+	assert.Contains(t, res.attrs, attr{key: attrPodName, str: "p-1"})
+	assert.Contains(t, res.attrs, attr{key: attrContainerRT, str: runtimeDocker})
+	assert.Contains(t, res.attrs, attr{key: "container.label.team", str: "a"})
+	assert.NotContains(t, res.attrs, attr{key: "container.label.exitCode", str: "0"})
 }
 
 // TestCacheBoundsAndExpiry: removed cgroups expire after removed_ttl and the

@@ -13,9 +13,11 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/otelcol-trace/otelcol-trace/exporter/localstoreexporter/store"
 )
@@ -313,6 +315,64 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 type matcher struct {
 	any   *regexp.Regexp
 	attrs map[string]*regexp.Regexp
+	// lit is a literal that every text --match can match must contain, and
+	// that appears unchanged in the stored JSON; rows whose raw columns lack
+	// it are skipped without decoding them. Empty when there is none.
+	lit string
+}
+
+// requiredLiteral returns the longest literal of a regular expression's
+// top-level concatenation (so every match contains it), cut at '=' (a
+// key=value match is stored as "key":value), or "" when it may be escaped
+// in JSON, folds case, or is short.
+func requiredLiteral(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	var lits []*syntax.Regexp
+	switch re.Op {
+	case syntax.OpLiteral:
+		lits = []*syntax.Regexp{re}
+	case syntax.OpConcat:
+		for _, s := range re.Sub {
+			if s.Op == syntax.OpLiteral {
+				lits = append(lits, s)
+			}
+		}
+	}
+	best := ""
+	for _, l := range lits {
+		if l.Flags&syntax.FoldCase != 0 {
+			continue
+		}
+		for _, part := range strings.Split(string(l.Rune), "=") {
+			if len(part) > len(best) && !strings.ContainsFunc(part, func(r rune) bool { return r == '"' || r == '\\' || r < 0x20 || r == 0x7f || r == utf8.RuneError }) {
+				best = part
+			}
+		}
+	}
+	if len(best) < 3 {
+		return ""
+	}
+	return best
+}
+
+// mayMatch is the cheap pre-check of --match on the raw columns.
+func (m *matcher) mayMatch(rec *store.Record) bool {
+	if m.lit == "" || rec.BodyType == "Bytes" {
+		return true
+	}
+	for _, s := range []string{rec.Attributes, rec.Resource, rec.Body, rec.EventName, rec.Name, rec.ProcessName, rec.ContainerID, rec.ContainerName, rec.ServiceName} {
+		if strings.Contains(s, m.lit) {
+			return true
+		}
+	}
+	return false
 }
 
 func newMatcher(match string, attrs []string) (*matcher, error) {
@@ -323,6 +383,7 @@ func newMatcher(match string, attrs []string) (*matcher, error) {
 			return nil, fmt.Errorf("--match: %w", err)
 		}
 		m.any = re
+		m.lit = requiredLiteral(match)
 	}
 	for _, a := range attrs {
 		k, v, ok := strings.Cut(a, "=")
@@ -342,11 +403,21 @@ func (m *matcher) keep(rec *store.Record) bool {
 	if m.any == nil && len(m.attrs) == 0 {
 		return true
 	}
+	if m.any != nil && !m.mayMatch(rec) {
+		return false
+	}
 	attrs := decodeObject(rec.Attributes)
+	var res map[string]any
+	resource := func() map[string]any {
+		if res == nil {
+			res = decodeObject(rec.Resource)
+		}
+		return res
+	}
 	for k, re := range m.attrs {
 		v, ok := attrs[k]
 		if !ok {
-			v, ok = decodeObject(rec.Resource)[k]
+			v, ok = resource()[k]
 		}
 		if !ok || !re.MatchString(valueText(v)) {
 			return false
@@ -360,7 +431,7 @@ func (m *matcher) keep(rec *store.Record) bool {
 			return true
 		}
 	}
-	for _, obj := range []map[string]any{attrs, decodeObject(rec.Resource)} {
+	for _, obj := range []map[string]any{attrs, resource()} {
 		for k, v := range obj {
 			t := valueText(v)
 			if m.any.MatchString(t) || m.any.MatchString(k+"="+t) {

@@ -431,3 +431,38 @@ func TestErrors(t *testing.T) {
 		assert.Contains(t, errOut, "otelcol-trace events summary")
 	})
 }
+
+func TestRequiredLiteral(t *testing.T) {
+	for expr, want := range map[string]string{
+		"ENOENT":                  "ENOENT",
+		"page12345":               "page12345",
+		`network.peer.port=443$`:  "network", // . is any character
+		`^c0ffee`:                 "c0ffee",
+		`(?i)enoent`:              "",
+		`foo|barbaz`:              "",
+		`a.b`:                     "",
+		`file.path=/etc/.*\.conf`: "/etc/",
+		`say "hello"`:             "",
+		`x\\y`:                    "",
+	} {
+		assert.Equal(t, want, requiredLiteral(expr), "expr %q", expr)
+	}
+}
+
+// TestMatchBytesBody checks that --match sees a bytes body decoded, which the
+// raw-column pre-check cannot.
+func TestMatchBytesBody(t *testing.T) {
+	s := startStore(t, nil)
+	ld := logsOf(ev{"net.payload", time.Now(), 7, "curl", "", map[string]any{"payload.length": int64(22)}})
+	ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().SetEmptyBytes().FromRaw([]byte("GET /secret HTTP/1.1\r\n"))
+	require.NoError(t, s.logs.ConsumeLogs(context.Background(), ld))
+	s.waitRows(t, 1)
+	objs := runJSON(t, "--data-dir", s.dir, "--match", "GET /secret")
+	require.Len(t, objs, 1)
+	assert.Equal(t, "Bytes", objs[0]["body_type"])
+	assert.EqualValues(t, 22, objs[0]["bytes"])
+	code, out, _ := run(t, "--data-dir", s.dir, "-s", "net.payload")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "len=22")
+	assert.Empty(t, runJSON(t, "--data-dir", s.dir, "--match", "POST"))
+}

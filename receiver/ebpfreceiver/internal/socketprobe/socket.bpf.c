@@ -144,6 +144,11 @@ int BPF_PROG(socket_sys_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
 {
+	// Cheap test first: this runs after every syscall of the system.
+	long id = BPF_CORE_READ(regs, orig_ax);
+	if (id != NR_read && id != NR_write && id != NR_sendto && id != NR_recvfrom && id != NR_sendmsg &&
+	    id != NR_recvmsg)
+		return 0;
 	__u64 key = bpf_get_current_pid_tgid();
 	struct sock_call *call = bpf_map_lookup_elem(&socket_calls, &key);
 	if (!call)

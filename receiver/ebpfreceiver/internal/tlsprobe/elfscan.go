@@ -1,10 +1,12 @@
 package tlsprobe // import "github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/tlsprobe"
 
 import (
+	"bytes"
 	"debug/buildinfo"
 	"debug/elf"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -90,6 +92,10 @@ func inspectELF(path string) (*elfHooks, error) {
 	}
 	if len(hooks.OpenSSL) > 0 {
 		hooks.OpenSSLProfile = opensslProfileOf(path, maxVersion)
+		if hooks.OpenSSLProfile == opensslProfile0 && !strings.Contains(path, "libssl.so") {
+			// Statically linked: the version text in .rodata tells.
+			hooks.OpenSSLProfile = staticOpenSSLProfile(f)
+		}
 	}
 	for _, name := range []string{symGnuTLSSend, symGnuTLSRecv} {
 		if _, ok := defined[name]; ok {
@@ -204,6 +210,35 @@ func opensslProfileOf(path, maxVersion string) uint8 {
 		}
 	}
 	return opensslProfile0
+}
+
+// opensslVersionText matches OPENSSL_VERSION_TEXT ("OpenSSL 3.0.19 27 Jan 2026").
+var opensslVersionText = regexp.MustCompile(`OpenSSL (1\.1\.[01]|3\.[01])\.?[0-9]*[a-z]?[ +]`)
+
+// staticOpenSSLProfile picks the layout of an OpenSSL linked into an
+// executable from the version text in its read-only data; BoringSSL (which
+// claims "OpenSSL 1.1.1 (compatible; BoringSSL)") and unknown versions get
+// none.
+func staticOpenSSLProfile(f *elf.File) uint8 {
+	ro := f.Section(".rodata")
+	if ro == nil || ro.Type == elf.SHT_NOBITS {
+		return opensslProfile0
+	}
+	data, err := ro.Data()
+	if err != nil {
+		return opensslProfile0
+	}
+	if bytes.Contains(data, []byte("BoringSSL")) {
+		return opensslProfile0
+	}
+	m := opensslVersionText.FindSubmatch(data)
+	if m == nil {
+		return opensslProfile0
+	}
+	if bytes.HasPrefix(m[1], []byte("1.1")) {
+		return opensslProfile1
+	}
+	return opensslProfile3
 }
 
 // versionLess compares OPENSSL_x.y.z version names numerically.

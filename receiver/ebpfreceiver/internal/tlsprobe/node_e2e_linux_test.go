@@ -60,4 +60,6 @@ func TestNodeStaticOpenSSL(t *testing.T) {
 	assert.True(t, strings.HasPrefix(tx, "GET /node HTTP/1.1\r\n"), "request line: %q", tx)
 	assert.Contains(t, strings.ToLower(tx), "x-secret: "+secret)
 	assert.Equal(t, real, attrStr(recs[0], "payload.library.path"))
+	// The OpenSSL version text in node's .rodata selects the 3.0 layout.
+	assert.Equal(t, "client", attrStr(recs[0], "connection.role"))
 }

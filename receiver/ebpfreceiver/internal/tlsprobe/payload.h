@@ -307,6 +307,9 @@ static __always_inline void emit_payload_chunks_limited(struct payload_call *c, 
 		e->chunk_index = i;
 		e->seq = __sync_fetch_and_add(&st->seq, 1);
 		if (bpf_probe_read_user(e->data, n, (void *)(c->buf + off)) != 0) {
+			// Unreadable user memory: an empty chunk that says so.
+			otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_READ_FAILED);
+			e->truncated = 1;
 			e->data_len = 0;
 			n = 0;
 		} else {

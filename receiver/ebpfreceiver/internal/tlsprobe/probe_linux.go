@@ -54,7 +54,7 @@ func (p *Probe) Name() string { return Name }
 // Start loads the BPF objects, attaches to the TLS libraries and binaries
 // of the running processes (and, with system_libraries, of the standard
 // library directories), follows exec events and starts reading.
-func (p *Probe) Start(ctx context.Context, env probe.Env) error {
+func (p *Probe) Start(_ context.Context, env probe.Env) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.started {

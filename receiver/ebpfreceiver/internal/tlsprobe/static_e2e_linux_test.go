@@ -48,8 +48,11 @@ func TestStaticOpenSSLExecutable(t *testing.T) {
 		conns[attrStr(r, "connection.id")] = append(conns[attrStr(r, "connection.id")], r)
 	}
 	require.Len(t, conns, 2, "client and server SSL objects are two connections")
+	roles := map[string]bool{}
 	for _, c := range conns {
 		checkConnection(t, c)
 		assert.Equal(t, bytes.Repeat([]byte("x"), 300), joined(c, "transmit"))
+		roles[attrStr(c[0], "connection.role")] = true
 	}
+	assert.Equal(t, map[string]bool{"client": true, "server": true}, roles, "SSL->server of the static OpenSSL 3.0")
 }
