@@ -120,11 +120,11 @@ type resolver struct {
 	pidMu sync.Mutex
 	pids  map[int64]*pidEntry
 
-	walkReq    chan struct{}
-	metaReq    chan struct{}
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	errLog     rateLimitedLog
+	walkReq chan struct{}
+	metaReq chan struct{}
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	errLog  rateLimitedLog
 	// lookupMu serializes runtime lookups.
 	lookupMu sync.Mutex
 	// rtMu guards dockerRT, the engine behind each Docker API endpoint
@@ -135,20 +135,20 @@ type resolver struct {
 
 func newResolverWithFS(cfg *Config, logger *zap.Logger, tel *telemetry, hfs hostFS) (*resolver, error) {
 	r := &resolver{
-		cfg:        cfg,
-		logger:     logger,
-		tel:        tel,
-		fs:         hfs,
-		now:        time.Now,
-		cgroups:    map[uint64]*cgroupEntry{},
-		metas:      map[string]*containerMeta{},
-		unknown:    map[uint64]time.Time{},
-		pids:       map[int64]*pidEntry{},
-		nextWalk:   newCycle(),
-		nextMeta:   newCycle(),
-		walkReq:    make(chan struct{}, 1),
-		metaReq:    make(chan struct{}, 1),
-		errLog:     rateLimitedLog{every: 30 * time.Second},
+		cfg:      cfg,
+		logger:   logger,
+		tel:      tel,
+		fs:       hfs,
+		now:      time.Now,
+		cgroups:  map[uint64]*cgroupEntry{},
+		metas:    map[string]*containerMeta{},
+		unknown:  map[uint64]time.Time{},
+		pids:     map[int64]*pidEntry{},
+		nextWalk: newCycle(),
+		nextMeta: newCycle(),
+		walkReq:  make(chan struct{}, 1),
+		metaReq:  make(chan struct{}, 1),
+		errLog:   rateLimitedLog{every: 30 * time.Second},
 	}
 	for _, ep := range cfg.DockerEndpoints {
 		c, err := newDockerClient(ep, cfg.RuntimeTimeout)

@@ -6,7 +6,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/fileprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/logcapture"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/netprobe"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/processprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/socketprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/syscallprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/tlsprobe"
 )
 
 // Config is the ebpf receiver's configuration.
@@ -37,12 +43,34 @@ type Config struct {
 type ProbesConfig struct {
 	// Process traces exec, fork and exit (and maintains followed trees).
 	Process processprobe.Config `mapstructure:"process"`
-	// File       fileprobe.Config       `mapstructure:"file"`
-	// Network    netprobe.Config        `mapstructure:"network"`
-	// Syscall    syscallprobe.Config    `mapstructure:"syscall"`
-	// LogCapture logcapture.Config      `mapstructure:"logcapture"`
-	// TLS        tlsprobe.Config        `mapstructure:"tls"`
-	// Socket     socketprobe.Config     `mapstructure:"socket"`
+	// File traces opens, closes (with bytes read/written), deletes and renames.
+	File fileprobe.Config `mapstructure:"file"`
+	// Network traces connect, accept and socket close.
+	Network netprobe.Config `mapstructure:"network"`
+	// Syscall traces a configured list of syscalls by name.
+	Syscall syscallprobe.Config `mapstructure:"syscall"`
+	// LogCapture turns writes to log files (and optionally the console)
+	// into log records.
+	LogCapture logcapture.Config `mapstructure:"logcapture"`
+	// TLS captures the plaintext of OpenSSL, GnuTLS and Go crypto/tls.
+	TLS tlsprobe.Config `mapstructure:"tls"`
+	// Socket captures plaintext TCP payloads (opt-in).
+	Socket socketprobe.Config `mapstructure:"socket"`
+}
+
+// validatable is a probe's config.
+type validatable interface{ Validate() error }
+
+// each calls fn with every probe's config name, whether it is enabled, and
+// its config.
+func (p *ProbesConfig) each(fn func(name string, enabled bool, cfg validatable)) {
+	fn("process", p.Process.Enabled, &p.Process)
+	fn("file", p.File.Enabled, &p.File)
+	fn("network", p.Network.Enabled, &p.Network)
+	fn("syscall", p.Syscall.Enabled, &p.Syscall)
+	fn("logcapture", p.LogCapture.Enabled, &p.LogCapture)
+	fn("tls", p.TLS.Enabled, &p.TLS)
+	fn("socket", p.Socket.Enabled, &p.Socket)
 }
 
 // RingBufferConfig configures the ring buffers.
@@ -92,12 +120,15 @@ const (
 // Validate checks the configuration; every message names its field.
 func (cfg *Config) Validate() error {
 	var errs []error
-	if err := cfg.Probes.Process.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("probes.process: %w", err))
-	}
-	if !cfg.Probes.Process.Enabled {
-		// Add `|| cfg.Probes.X.Enabled` for each wired probe.
-		errs = append(errs, errors.New("probes: no probe is enabled (enable probes.process)"))
+	anyEnabled := false
+	cfg.Probes.each(func(name string, enabled bool, pc validatable) {
+		anyEnabled = anyEnabled || enabled
+		if err := pc.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("probes.%s: %w", name, err))
+		}
+	})
+	if !anyEnabled {
+		errs = append(errs, errors.New("probes: no probe is enabled (enable at least one of probes.process, file, network, syscall, logcapture, tls, socket)"))
 	}
 
 	rb := cfg.RingBuffer

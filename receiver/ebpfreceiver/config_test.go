@@ -36,10 +36,12 @@ func TestLoadConfig(t *testing.T) {
 
 	cfg := loadConfig(t, "custom")
 	require.NoError(t, confmap.Validate(cfg))
+	probes := createDefaultConfig().(*Config).Probes
+	probes.Process = processprobe.Config{
+		Enabled: true, MaxArgs: 16, MaxArgsBytes: 1024, MaxTrackedProcesses: 1000, Spans: true,
+	}
 	want := &Config{
-		Probes: ProbesConfig{Process: processprobe.Config{
-			Enabled: true, MaxArgs: 16, MaxArgsBytes: 1024, MaxTrackedProcesses: 1000, Spans: true,
-		}},
+		Probes:     probes,
 		RingBuffer: RingBufferConfig{Size: 4 << 20, WakeupBytes: 64 << 10, PollInterval: 100 * time.Millisecond},
 		Filters: FiltersConfig{
 			PIDs: []int{1234}, FollowChildren: true, Comms: []string{"curl", "python3"},

@@ -16,7 +16,13 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/fileprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/logcapture"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/netprobe"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/processprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/socketprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/syscallprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/tlsprobe"
 )
 
 const (
@@ -42,7 +48,13 @@ func NewFactory() receiver.Factory {
 func createDefaultConfig() component.Config {
 	return &Config{
 		Probes: ProbesConfig{
-			Process: processprobe.DefaultConfig(),
+			Process:    processprobe.DefaultConfig(),
+			File:       fileprobe.NewDefaultConfig(),
+			Network:    netprobe.NewDefaultConfig(),
+			Syscall:    syscallprobe.NewDefaultConfig(),
+			LogCapture: logcapture.NewDefaultConfig(),
+			TLS:        tlsOffByDefault(),
+			Socket:     socketprobe.NewDefaultConfig(),
 		},
 		RingBuffer: RingBufferConfig{
 			Size:         8 << 20,
@@ -97,4 +109,13 @@ func (im *instanceMap) createTraces(_ context.Context, set receiver.Settings, cf
 	}
 	r.setTraces(next)
 	return r, nil
+}
+
+// tlsOffByDefault is the tls probe's default config, switched off: payload
+// capture shows the plaintext of every process's TLS traffic, so a user
+// turns it on knowingly (probes.tls.enabled: true).
+func tlsOffByDefault() tlsprobe.Config {
+	cfg := tlsprobe.NewDefaultConfig()
+	cfg.Enabled = false
+	return cfg
 }

@@ -18,8 +18,14 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/bpfheaders"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/fileprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/logcapture"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/netprobe"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/processprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/socketprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/syscallprobe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/tlsprobe"
 )
 
 const (
@@ -85,6 +91,24 @@ func (r *ebpfReceiver) buildProbes() []probe.Probe {
 		// The process probe maintains the followed trees in the kernel.
 		ps = append(ps, processprobe.New(procCfg, processprobe.Options{TreeOnly: true}))
 	}
+	if cfg.Probes.File.Enabled {
+		ps = append(ps, fileprobe.New(cfg.Probes.File))
+	}
+	if cfg.Probes.Network.Enabled {
+		ps = append(ps, netprobe.New(cfg.Probes.Network))
+	}
+	if cfg.Probes.Syscall.Enabled {
+		ps = append(ps, syscallprobe.New(cfg.Probes.Syscall))
+	}
+	if cfg.Probes.LogCapture.Enabled {
+		ps = append(ps, logcapture.New(cfg.Probes.LogCapture))
+	}
+	if cfg.Probes.TLS.Enabled {
+		ps = append(ps, tlsprobe.New(cfg.Probes.TLS))
+	}
+	if cfg.Probes.Socket.Enabled {
+		ps = append(ps, socketprobe.New(cfg.Probes.Socket))
+	}
 	return ps
 }
 
@@ -134,6 +158,7 @@ func (r *ebpfReceiver) start(ctx context.Context) error {
 	r.sink = newBatchSink(r.set.ID.String(), r.set.BuildInfo.Version, r.cfg.QueueSize, r.tel, r.obs, r.set.Logger, r.logsNext, r.trNext)
 	r.lastLoss = map[bpfheaders.LossKey]uint64{}
 
+	var startErrs []error
 	for _, p := range r.buildProbes() {
 		env := probe.Env{
 			Logger:         r.set.Logger.With(zap.String("probe", p.Name())),
@@ -145,12 +170,19 @@ func (r *ebpfReceiver) start(ctx context.Context) error {
 			PollInterval:   r.cfg.RingBuffer.PollInterval,
 		}
 		if err := p.Start(ctx, env); err != nil {
+			// One probe that cannot work must not take the others down: it
+			// says why, and the receiver runs with the rest.
 			_ = p.Close()
-			_ = r.closeProbes()
-			_ = r.closeShared()
-			return fmt.Errorf("ebpf receiver: start probe %s: %w", p.Name(), err)
+			startErrs = append(startErrs, fmt.Errorf("probe %s: %w", p.Name(), err))
+			r.set.Logger.Error("ebpf probe could not start; the other probes keep running",
+				zap.String("probe", p.Name()), zap.Error(err))
+			continue
 		}
 		r.probes = append(r.probes, p)
+	}
+	if len(r.probes) == 0 {
+		_ = r.closeShared()
+		return fmt.Errorf("ebpf receiver: no probe could start: %w", errors.Join(startErrs...))
 	}
 	r.stop = make(chan struct{})
 	r.loopsDone.Add(1)

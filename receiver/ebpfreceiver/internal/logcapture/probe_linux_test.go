@@ -108,6 +108,7 @@ func TestLogCaptureScenario(t *testing.T) {
 	recs := s.sink.Records()
 	assert.Equal(t, want, bodiesOf(recs, inLog), "exactly the lines written to willsee.log, in order")
 	for _, r := range recs {
+		assert.Equal(t, int64(w.cmd.Process.Pid), r.Attrs["process.pid"], "the in-kernel pid filter keeps only the writer")
 		assert.NotContains(t, r.Body, "nobody", "wontsee.txt does not match the patterns")
 		assert.Empty(t, r.EventName, "captured lines are plain logs")
 		if inLog(r) {

@@ -62,10 +62,12 @@ struct {
 	__type(value, __u8);
 } sc_selected SEC(".maps");
 
+/* The selected call in flight of each thread (task-local storage: cheaper
+ * than a hash keyed by pid_tgid, freed with the task). ts == 0: none. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct sc_call);
 } sc_calls SEC(".maps");
 
@@ -80,15 +82,21 @@ int BPF_PROG(sc_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	if (!otr_filter_pass())
 		return 0;
-	struct sc_call c = {
-		.ts = bpf_ktime_get_ns(),
-		.nr = nr,
-		.how = *sel,
-		.args = {regs->di, regs->si, regs->dx, regs->r10, regs->r8, regs->r9},
-	};
-	__u64 key = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&sc_calls, &key, &c, BPF_ANY))
+	struct sc_call *c = bpf_task_storage_get(&sc_calls, bpf_get_current_task_btf(), 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c) {
 		otr_count_loss(OTR_PROBE_SYSCALL, OTR_LOSS_MAP_FULL);
+		return 0;
+	}
+	c->ts = bpf_ktime_get_ns();
+	c->nr = nr;
+	c->how = *sel;
+	c->args[0] = regs->di;
+	c->args[1] = regs->si;
+	c->args[2] = regs->dx;
+	c->args[3] = regs->r10;
+	c->args[4] = regs->r8;
+	c->args[5] = regs->r9;
 	return 0;
 }
 
@@ -111,14 +119,17 @@ int BPF_PROG(sc_sys_exit, struct pt_regs *regs, long ret)
 	long id = regs->orig_ax;
 	if (id < 0 || id >= SC_MAX)
 		return 0;
-	__u64 key = bpf_get_current_pid_tgid();
-	struct sc_call *c = bpf_map_lookup_elem(&sc_calls, &key);
-	if (!c)
+	__u32 nr = (__u32)id;
+	__u8 *sel = bpf_map_lookup_elem(&sc_selected, &nr);
+	if (!sel || !*sel)
+		return 0; /* not selected: skip the task storage lookup */
+	struct sc_call *c = bpf_task_storage_get(&sc_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!c || !c->ts)
 		return 0;
 	if (c->nr != (__u32)id) {
-		/* A selected call that never returned (e.g. exit, a successful
-		 * execve): drop its entry. */
-		bpf_map_delete_elem(&sc_calls, &key);
+		/* A selected call that never returned (e.g. a successful execve):
+		 * forget it. */
+		c->ts = 0;
 		return 0;
 	}
 	__u64 now = bpf_ktime_get_ns();
@@ -138,7 +149,7 @@ int BPF_PROG(sc_sys_exit, struct pt_regs *regs, long ret)
 			fp_submit(&sc_events, e, SC_EVENT_NOPATH_SIZE);
 		}
 	}
-	bpf_map_delete_elem(&sc_calls, &key);
+	c->ts = 0;
 	return 0;
 }
 

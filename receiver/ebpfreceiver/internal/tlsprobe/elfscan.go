@@ -93,8 +93,12 @@ func inspectELF(path string) (*elfHooks, error) {
 	if len(hooks.OpenSSL) > 0 {
 		hooks.OpenSSLProfile = opensslProfileOf(path, maxVersion)
 		if hooks.OpenSSLProfile == opensslProfile0 && !strings.Contains(path, "libssl.so") {
-			// Statically linked: the version text in .rodata tells.
+			// Statically linked: the version text in .rodata tells, or
+			// else the internal symbols that were linked in.
 			hooks.OpenSSLProfile = staticOpenSSLProfile(f)
+			if hooks.OpenSSLProfile == opensslProfile0 {
+				hooks.OpenSSLProfile = profileFromSymbols(syms)
+			}
 		}
 	}
 	for _, name := range []string{symGnuTLSSend, symGnuTLSRecv} {
@@ -239,6 +243,32 @@ func staticOpenSSLProfile(f *elf.File) uint8 {
 		return opensslProfile1
 	}
 	return opensslProfile3
+}
+
+// profileFromSymbols guesses the layout of a statically linked OpenSSL
+// from its linked symbols: BoringSSL (bssl:: C++ symbols) and 3.2+ (QUIC
+// code, behind every SSL_write since 3.2) get none; other ossl_* internals
+// mean 3.0/3.1; OPENSSL_init_ssl without them means 1.1.
+func profileFromSymbols(syms []elf.Symbol) uint8 {
+	var ossl, init11 bool
+	for _, s := range syms {
+		switch {
+		case strings.HasPrefix(s.Name, "_ZN4bssl"), strings.HasPrefix(s.Name, "BORINGSSL_"),
+			strings.HasPrefix(s.Name, "ossl_quic_"):
+			return opensslProfile0
+		case strings.HasPrefix(s.Name, "ossl_"):
+			ossl = true
+		case s.Name == "OPENSSL_init_ssl":
+			init11 = true
+		}
+	}
+	switch {
+	case ossl:
+		return opensslProfile3
+	case init11:
+		return opensslProfile1
+	}
+	return opensslProfile0
 }
 
 // versionLess compares OPENSSL_x.y.z version names numerically.

@@ -1,6 +1,7 @@
 package tlsprobe
 
 import (
+	"debug/elf"
 	"os"
 	"strings"
 	"testing"
@@ -78,4 +79,23 @@ func TestInspectELFGoBinary(t *testing.T) {
 	hooks, err := inspectELF(exe)
 	require.NoError(t, err)
 	assert.NotEmpty(t, hooks.GoVersion)
+}
+
+func TestProfileFromSymbols(t *testing.T) {
+	syms := func(names ...string) []elf.Symbol {
+		var out []elf.Symbol
+		for _, n := range names {
+			out = append(out, elf.Symbol{Name: n})
+		}
+		return out
+	}
+	assert.Equal(t, uint8(opensslProfile3), profileFromSymbols(syms("SSL_write", "ossl_lib_ctx_get_data")))
+	assert.Equal(t, uint8(opensslProfile0), profileFromSymbols(syms("SSL_write", "ossl_lib_ctx_get_data", "ossl_quic_write")))
+	assert.Equal(t, uint8(opensslProfile1), profileFromSymbols(syms("SSL_write", "OPENSSL_init_ssl")))
+	assert.Equal(t, uint8(opensslProfile0), profileFromSymbols(syms("SSL_write", "OPENSSL_init_ssl", "_ZN4bssl3SSL5writeEv")))
+	assert.Equal(t, uint8(opensslProfile0), profileFromSymbols(syms("SSL_write")))
+	assert.True(t, opensslVersionText.MatchString("OpenSSL 3.0.19 27 Jan 2026"))
+	assert.True(t, opensslVersionText.MatchString("OpenSSL 1.1.1w  11 Sep 2023"))
+	assert.True(t, opensslVersionText.MatchString("OpenSSL 3.0.13+quic 30 Jan 2024"))
+	assert.False(t, opensslVersionText.MatchString("OpenSSL 3.2.1 30 Jan 2024"))
 }
