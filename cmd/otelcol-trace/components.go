@@ -7,6 +7,7 @@ import (
 	healthcheckextension "github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension"
 	httpspanconnector "github.com/otelcol-trace/otelcol-trace/connector/httpspanconnector"
 	httpparse "github.com/otelcol-trace/otelcol-trace/processor/httpparse"
+	topology "github.com/otelcol-trace/otelcol-trace/processor/topology"
 	ebpfreceiver "github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver"
 	snapshotreceiver "github.com/otelcol-trace/otelcol-trace/receiver/snapshotreceiver"
 	"go.opentelemetry.io/collector/component"
@@ -92,6 +93,7 @@ func components() (otelcol.Factories, error) {
 		batchprocessor.NewFactory(),
 		memorylimiterprocessor.NewFactory(),
 		httpparse.NewFactory(),
+		topology.NewFactory(),
 	)
 	if err != nil {
 		return otelcol.Factories{}, err
@@ -100,6 +102,7 @@ func components() (otelcol.Factories, error) {
 		batchprocessor.NewFactory().Type():         "go.opentelemetry.io/collector/processor/batchprocessor v0.165.0",
 		memorylimiterprocessor.NewFactory().Type(): "go.opentelemetry.io/collector/processor/memorylimiterprocessor v0.165.0",
 		httpparse.NewFactory().Type():              "github.com/otelcol-trace/otelcol-trace v0.0.0",
+		topology.NewFactory().Type():               "github.com/otelcol-trace/otelcol-trace v0.0.0",
 	})
 
 	factories.Connectors, err = otelcol.MakeFactoryMap[connector.Factory](

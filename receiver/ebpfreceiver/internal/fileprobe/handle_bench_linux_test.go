@@ -31,7 +31,8 @@ func syntheticOpen() []byte {
 func BenchmarkHandleOpen(b *testing.B) {
 	sink := probeenv.NewSink()
 	sink.CountOnly = true
-	p := &fileProbe{cfg: NewDefaultConfig(), paths: map[fdKey]string{}, env: probe.Env{Sink: sink, Clock: probeenv.NewClock()}}
+	p := newFileProbe(NewDefaultConfig())
+	p.env = probe.Env{Sink: sink, Clock: probeenv.NewClock()}
 	raw := syntheticOpen()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -39,12 +39,36 @@ type fileProbe struct {
 	env    probe.Env
 	paths  map[fdKey]string // path of each fd seen open, for fs.close
 	flags  flagNames
+
+	// The record being emitted (reader goroutine only): handle sets it and
+	// passes fill, bound once, to Sink.EmitLog, which calls it before it
+	// returns; this saves two allocations per record.
+	cur    pendingRecord
+	fill   func(plog.LogRecord)
 	closed bool
 }
 
 // New returns the file probe for cfg (checked again by Start).
 func New(cfg Config) probe.Probe {
-	return &fileProbe{cfg: cfg, paths: map[fdKey]string{}}
+	return newFileProbe(cfg)
+}
+
+func newFileProbe(cfg Config) *fileProbe {
+	p := &fileProbe{cfg: cfg, paths: map[fdKey]string{}}
+	p.fill = p.fillCurrent
+	return p
+}
+
+// pendingRecord is what fillCurrent writes.
+type pendingRecord struct {
+	e                 fileEvent
+	wall, now         time.Time
+	p1, p2, closePath string
+}
+
+func (p *fileProbe) fillCurrent(lr plog.LogRecord) {
+	c := &p.cur
+	fillRecord(lr, &c.e, c.wall, c.now, c.p1, c.p2, c.closePath, &p.flags)
 }
 
 func (p *fileProbe) Name() string { return Name }
@@ -160,11 +184,9 @@ func (p *fileProbe) handle(raw []byte) error {
 	if e.hdr.Type == evOpen && !p.cfg.wants(EventOpen) {
 		return nil
 	}
-	wall := p.env.Clock.Wall(e.hdr.Ktime)
-	now := time.Now()
-	p.env.Sink.EmitLog(func(lr plog.LogRecord) {
-		fillRecord(lr, &e, wall, now, p1, p2, closePath, &p.flags)
-	})
+	p.cur = pendingRecord{e: e, wall: p.env.Clock.Wall(e.hdr.Ktime), now: time.Now(), p1: p1, p2: p2, closePath: closePath}
+	p.env.Sink.EmitLog(p.fill)
+	p.cur = pendingRecord{}
 	return nil
 }
 

@@ -330,7 +330,9 @@ func TestFileProbeRelativePathAcrossMount(t *testing.T) {
 	res := h.run(t)
 	var rel []probeenv.Record
 	require.Eventually(t, func() bool {
-		rel = sink.Find(func(r probeenv.Record) bool { return r.Attrs["fs.fd"] == int64(res.RelFD) && r.Attrs["fs.open.flags"] == "O_RDWR|O_CREAT|O_CLOEXEC" })
+		rel = sink.Find(func(r probeenv.Record) bool {
+			return r.Attrs["fs.fd"] == int64(res.RelFD) && r.Attrs["fs.open.flags"] == "O_RDWR|O_CREAT|O_CLOEXEC"
+		})
 		return len(rel) == 1
 	}, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, filepath.Join(dir, "rel.txt"), rel[0].Attrs["file.path"])

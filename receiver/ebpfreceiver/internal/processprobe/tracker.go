@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -163,6 +164,7 @@ func (t *tracker) onExec(e execEvent) {
 	created := t.clock.Wall(e.startTime)
 	t.sink.EmitLog(func(lr plog.LogRecord) {
 		lr.SetEventName("process.exec")
+		lr.Body().SetStr("exec " + strings.Join(e.args, " "))
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(t.now()))
 		lr.SetSeverityNumber(plog.SeverityNumberInfo)
@@ -211,6 +213,7 @@ func (t *tracker) onFork(e forkEvent) {
 	ts := t.clock.Wall(e.hdr.Ktime)
 	t.sink.EmitLog(func(lr plog.LogRecord) {
 		lr.SetEventName("process.fork")
+		lr.Body().SetStr("fork " + strconv.FormatUint(uint64(e.hdr.PPID), 10) + " -> " + strconv.FormatUint(uint64(e.hdr.PID), 10))
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(t.now()))
 		lr.SetSeverityNumber(plog.SeverityNumberInfo)
@@ -240,6 +243,7 @@ func (t *tracker) onExit(e exitEvent) {
 	code, sig := e.code()
 	t.sink.EmitLog(func(lr plog.LogRecord) {
 		lr.SetEventName("process.exit")
+		lr.Body().SetStr("exit " + e.hdr.Comm + " code " + strconv.Itoa(int(code)))
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(t.now()))
 		if code != 0 {
