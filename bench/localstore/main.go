@@ -139,6 +139,7 @@ func run(dir string, rows, perRequest, maxRecords, queries, sweep int, queryOnly
 		{"last 20 process.exit (0.1% of rows), --json", []string{"-s", "process.exit", "-n", "20", "--json"}, 0},
 		{"last 20 process.exit, table", []string{"-s", "process.exit", "-n", "20"}, 0},
 		{"last 20 of one pid", []string{"--pid", "4242", "-n", "20", "--json"}, 0},
+		{"last 20 of one container (id prefix)", []string{"--container", "000000000000000000000000000000000000000000000000000000000000000a", "-n", "20", "--json"}, 0},
 		{"last 20 of all events", []string{"-n", "20", "--json"}, 0},
 		{"last 20 with --match on any field (regex in Go, scans until 20 match)", []string{"-n", "20", "--match", "page12345", "--json"}, 3},
 		{"summary (hour roll-ups)", []string{"summary", "--json"}, 0},

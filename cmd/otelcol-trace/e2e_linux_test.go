@@ -19,13 +19,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// buildOnce builds the distribution once per test process.
-var buildOnce = sync.OnceValues(func() (string, error) {
+// buildDir holds the binary the end-to-end tests build; TestMain removes it.
+var buildDir string
+
+func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "otelcol-trace-e2e-")
 	if err != nil {
-		return "", err
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	bin := filepath.Join(dir, "otelcol-trace")
+	buildDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildOnce builds the distribution once per test process.
+var buildOnce = sync.OnceValues(func() (string, error) {
+	bin := filepath.Join(buildDir, "otelcol-trace")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)

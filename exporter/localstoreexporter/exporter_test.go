@@ -9,11 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -309,9 +312,45 @@ func TestDiskFullIsCountedNotFatal(t *testing.T) {
 	cfg.Retention.MaxSizeMiB = 0
 	ls, tel := newTestStore(t, cfg)
 	ls.maxPageCount = 80
-	require.NoError(t, ls.start(ctx, componenttest.NewNopHost()))
+	host := &statusHost{}
+	require.NoError(t, ls.start(ctx, host))
 	defer func() { require.NoError(t, ls.shutdown(ctx)) }()
 	fillUntilDropped(t, ls, tel)
+	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusRecoverableError }, 10*time.Second, 5*time.Millisecond)
+
+	// Once there is room again, writes resume and the status is OK. (The
+	// requests still queued may fill the store again: make room and write
+	// until a write gets through.)
+	written := counterValue(t, tel, "otelcol_localstore_records_written", "")
+	require.Eventually(t, func() bool {
+		_, err := ls.writer.ApplyRetention(ctx, time.Now(), store.Retention{MaxAge: time.Nanosecond})
+		require.NoError(t, err)
+		require.NoError(t, ls.consumeLogs(ctx, sampleLogs(1)))
+		return counterValue(t, tel, "otelcol_localstore_records_written", "") > written && host.last() == componentstatus.StatusOK
+	}, 20*time.Second, 50*time.Millisecond)
+}
+
+// statusHost records the component status events reported to it.
+type statusHost struct {
+	mu     sync.Mutex
+	events []*componentstatus.Event
+}
+
+func (h *statusHost) GetExtensions() map[component.ID]component.Component { return nil }
+
+func (h *statusHost) Report(ev *componentstatus.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, ev)
+}
+
+func (h *statusHost) last() componentstatus.Status {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.events) == 0 {
+		return componentstatus.StatusNone
+	}
+	return h.events[len(h.events)-1].Status()
 }
 
 // fillUntilDropped writes until the store reports records dropped for a full

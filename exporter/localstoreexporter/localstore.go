@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -34,6 +35,10 @@ type localStore struct {
 
 	writer *store.Writer
 	tel    *storeTelemetry
+	host   component.Host
+	// failing is true while commits fail; the writer goroutine reports a
+	// recoverable error status on the first failure and OK on recovery.
+	failing bool
 	queue  chan []store.Record
 	stop   chan struct{}
 	done   chan struct{}
@@ -62,7 +67,8 @@ func (s *localStore) directory() (string, string) {
 	return store.DefaultDir(s.env)
 }
 
-func (s *localStore) start(ctx context.Context, _ component.Host) error {
+func (s *localStore) start(ctx context.Context, host component.Host) error {
+	s.host = host
 	dir, reason := s.directory()
 	w, err := store.OpenWriter(ctx, dir, store.WriterOptions{
 		WrittenBy:    s.set.BuildInfo.Command + " " + s.set.BuildInfo.Version,
@@ -181,7 +187,16 @@ func (s *localStore) commit(ctx context.Context, recs []store.Record) {
 	err := s.writer.Insert(ctx, recs)
 	if err == nil {
 		s.tel.recordWritten(ctx, len(recs))
+		if s.failing {
+			s.failing = false
+			componentstatus.ReportStatus(s.host, componentstatus.NewEvent(componentstatus.StatusOK))
+			s.logger.Info("Writing to the local event store works again", zap.String("path", s.writer.Path()))
+		}
 	} else {
+		if !s.failing {
+			s.failing = true
+			componentstatus.ReportStatus(s.host, componentstatus.NewRecoverableErrorEvent(err))
+		}
 		reason := reasonWriteError
 		if errors.Is(err, store.ErrDiskFull) {
 			reason = reasonDiskFull

@@ -80,10 +80,36 @@ type Filter struct {
 
 func isGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
 
+// prefixEnd appended to a prefix gives an upper bound of the strings that
+// start with it (U+10FFFF sorts after every other character in UTF-8).
+const prefixEnd = "\U0010FFFF"
+
+// explain returns SQLite's query plan for the query Last runs (tests).
+func (r *Reader) explain(ctx context.Context, f Filter) (string, error) {
+	where, args := f.sql()
+	rows, err := r.db.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT id FROM events"+where+" ORDER BY time_unix_nano DESC, id DESC LIMIT 20", args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; "), rows.Err()
+}
+
 func matchText(col string, values []string, where *[]string, args *[]any) {
 	if len(values) == 0 {
 		return
 	}
+	// "col IS NOT NULL" lets the planner use the column's partial index.
+	*where = append(*where, col+" IS NOT NULL")
 	var ors []string
 	for _, v := range values {
 		if isGlob(v) {
@@ -110,13 +136,14 @@ func (f Filter) sql() (string, []any) {
 			ph[i] = "?"
 			args = append(args, p)
 		}
-		where = append(where, "process_pid IN ("+strings.Join(ph, ",")+")")
+		where = append(where, "process_pid IS NOT NULL", "process_pid IN ("+strings.Join(ph, ",")+")")
 	}
 	if len(f.Containers) > 0 {
+		// An id prefix is a range, which the container index serves.
 		var ors []string
 		for _, c := range f.Containers {
-			ors = append(ors, "(substr(container_id, 1, ?) = ? OR container_name = ?)")
-			args = append(args, len(c), c, c)
+			ors = append(ors, "(container_id IS NOT NULL AND container_id >= ? AND container_id < ?)", "(container_name IS NOT NULL AND container_name = ?)")
+			args = append(args, c, c+prefixEnd, c)
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
@@ -161,7 +188,16 @@ func scanRecord(rows *sql.Rows, r *Record) error {
 // keep (nil keeps all), oldest first. n <= 0 means all of them.
 func (r *Reader) Last(ctx context.Context, f Filter, n int, keep func(*Record) bool) ([]Record, error) {
 	where, args := f.sql()
-	rows, err := r.db.QueryContext(ctx, selectColumns+where+" ORDER BY time_unix_nano DESC, id DESC", args...)
+	query := selectColumns + where + " ORDER BY time_unix_nano DESC, id DESC"
+	if keep == nil && n > 0 {
+		// Pick the ids from the index first, then read only those rows:
+		// when the index does not give time order (a container prefix,
+		// several pids) the sort then handles (time, id) pairs, not rows.
+		query = selectColumns + " WHERE id IN (SELECT id FROM events" + where +
+			" ORDER BY time_unix_nano DESC, id DESC LIMIT ?) ORDER BY time_unix_nano DESC, id DESC"
+		args = append(args, n)
+	}
+	rows, err := r.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, classify(r.path, fmt.Errorf("query %s: %w", r.path, err))
 	}
@@ -299,8 +335,8 @@ func (r *Reader) Summary(ctx context.Context, f SummaryFilter) (Summary, error) 
 	if len(f.Containers) > 0 {
 		var ors []string
 		for _, c := range f.Containers {
-			ors = append(ors, "substr(container_id, 1, ?) = ?")
-			args = append(args, len(c), c)
+			ors = append(ors, "(container_id >= ? AND container_id < ?)")
+			args = append(args, c, c+prefixEnd)
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}

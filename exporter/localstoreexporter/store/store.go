@@ -137,12 +137,16 @@ CREATE TABLE IF NOT EXISTS events (
 	resource TEXT NOT NULL,
 	extra TEXT
 );
+-- Partial indexes: most records have no container or service (and spans
+-- or metrics no pid), and an index entry that is never looked up only costs
+-- write time.
 CREATE INDEX IF NOT EXISTS events_time ON events(time_unix_nano);
 CREATE INDEX IF NOT EXISTS events_event_name_time ON events(event_name, time_unix_nano);
-CREATE INDEX IF NOT EXISTS events_pid_time ON events(process_pid, time_unix_nano);
-CREATE INDEX IF NOT EXISTS events_process_time ON events(process_name, time_unix_nano);
-CREATE INDEX IF NOT EXISTS events_container_time ON events(container_id, time_unix_nano);
-CREATE INDEX IF NOT EXISTS events_service_time ON events(service_name, time_unix_nano);
+CREATE INDEX IF NOT EXISTS events_pid_time ON events(process_pid, time_unix_nano) WHERE process_pid IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_process_time ON events(process_name, time_unix_nano) WHERE process_name IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_container_time ON events(container_id, time_unix_nano) WHERE container_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_container_name_time ON events(container_name, time_unix_nano) WHERE container_name IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_service_time ON events(service_name, time_unix_nano) WHERE service_name IS NOT NULL;
 CREATE TABLE IF NOT EXISTS rollup_minute (
 	bucket_unix INTEGER NOT NULL,
 	container_id TEXT NOT NULL,

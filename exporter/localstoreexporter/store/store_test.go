@@ -366,3 +366,34 @@ func TestDefaultDir(t *testing.T) {
 	assert.Equal(t, []string{"/s/otelcol-trace", SystemDataDir}, ReadDirs(env(map[string]string{"XDG_STATE_HOME": "/s"}, 1000)))
 	assert.Equal(t, []string{SystemDataDir}, ReadDirs(env(nil, 0)))
 }
+
+// TestQueriesUseIndexes checks SQLite's plan for each filter the events
+// command offers: the issue asks for indexes on time, EventName, process,
+// container and service, and they only help if the queries use them.
+func TestQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	w := openWriter(t, dir, WriterOptions{})
+	require.NoError(t, w.Insert(ctx, []Record{rec(time.Now(), "fs.open", "nginx", 1, "abc", 0)}))
+	r, err := OpenReader(ctx, dir, time.Second)
+	require.NoError(t, err)
+	defer r.Close()
+	for index, f := range map[string]Filter{
+		"events_time":            {},
+		"events_event_name_time": {EventNames: []string{"fs.open"}},
+		"events_pid_time":        {PIDs: []int64{1, 2}},
+		"events_process_time":    {ProcessNames: []string{"nginx"}},
+		"events_container_time":  {Containers: []string{"ab"}},
+		"events_service_time":    {Services: []string{"web"}},
+	} {
+		plan, err := r.explain(ctx, f)
+		require.NoError(t, err)
+		assert.Contains(t, plan, index, "filter %+v", f)
+	}
+	got, err := r.Last(ctx, Filter{Containers: []string{"ab"}}, 0, nil)
+	require.NoError(t, err)
+	assert.Len(t, got, 1, "a prefix finds the container")
+	got, err = r.Last(ctx, Filter{Containers: []string{"abd"}}, 0, nil)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+}

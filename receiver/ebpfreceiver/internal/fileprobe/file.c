@@ -170,14 +170,19 @@ struct {
 #define WALK_MAX_DEPTH 32
 #define WALK_NAME_MAX 255
 
-/* file_of_fd returns the struct file behind fd of the current task. */
+/* file_of_fd returns the struct file behind fd of the current task. The
+ * task's fd table is walked with direct (BTF, fault-safe) loads; only the
+ * variable-index slot needs bpf_probe_read_kernel. */
 static __always_inline struct file *file_of_fd(__s32 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd < 0 || (__u32)fd >= BPF_CORE_READ(fdt, max_fds))
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
+	if (!files)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || fd < 0 || (__u32)fd >= fdt->max_fds)
+		return NULL;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
 		return NULL;

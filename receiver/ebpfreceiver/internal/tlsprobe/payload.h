@@ -228,6 +228,52 @@ static __always_inline __u64 payload_ringbuf_flags(void)
 	return flags;
 }
 
+// chunk_ctx is the state of the bpf_loop over a call's chunks.
+struct chunk_ctx {
+	struct payload_event *e;
+	struct conn_state *st;
+	__u64 buf;
+	__u64 cap;
+	__u64 nchunks;
+	__u64 failed;
+};
+
+// emit_chunk emits chunk i of a call (a bpf_loop callback: the verifier
+// checks it once, not once per chunk).
+static long emit_chunk(__u64 i, struct chunk_ctx *x)
+{
+	struct payload_event *e = x->e;
+	struct conn_state *st = x->st;
+	if (i >= x->nchunks || i >= PAYLOAD_MAX_CHUNKS || !e || !st)
+		return 1;
+	__u64 off = i * PAYLOAD_CHUNK_SIZE;
+	if (off >= x->cap)
+		return 1;
+	__u64 n = x->cap - off;
+	if (n > PAYLOAD_CHUNK_SIZE)
+		n = PAYLOAD_CHUNK_SIZE;
+	barrier_var(n);
+	if (n > PAYLOAD_CHUNK_SIZE)
+		return 1;
+	e->offset = off;
+	e->chunk_index = i;
+	e->seq = __sync_fetch_and_add(&st->seq, 1);
+	if (bpf_probe_read_user(e->data, n, (void *)(x->buf + off)) != 0) {
+		// Unreadable user memory: an empty chunk marked truncated.
+		x->failed = 1;
+		e->truncated = 1;
+		n = 0;
+	}
+	e->data_len = n;
+	__u64 size = offsetof(struct payload_event, data) + n;
+	barrier_var(size);
+	if (size > sizeof(*e))
+		return 1;
+	if (bpf_ringbuf_output(&payload_events, e, size, payload_ringbuf_flags()) != 0)
+		otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_RINGBUF_FULL);
+	return 0;
+}
+
 // emit_payload_chunks_limited emits the captured bytes of one call (at most
 // avail of them are readable at c->buf) as ordered chunks; each chunk takes the next sequence number of the connection, so a
 // record lost in the ring buffer leaves a gap.
@@ -293,35 +339,11 @@ static __always_inline void emit_payload_chunks_limited(struct payload_call *c, 
 	__builtin_memcpy(e->saddr, st->saddr, 16);
 	__builtin_memcpy(e->daddr, st->daddr, 16);
 
-	for (__u32 i = 0; i < PAYLOAD_MAX_CHUNKS; i++) {
-		if (i >= nchunks)
-			break;
-		__u32 off = i * PAYLOAD_CHUNK_SIZE;
-		__u64 n = cap - off;
-		if (n > PAYLOAD_CHUNK_SIZE)
-			n = PAYLOAD_CHUNK_SIZE;
-		barrier_var(n);
-		if (n > PAYLOAD_CHUNK_SIZE)
-			return;
-		e->offset = off;
-		e->chunk_index = i;
-		e->seq = __sync_fetch_and_add(&st->seq, 1);
-		if (bpf_probe_read_user(e->data, n, (void *)(c->buf + off)) != 0) {
-			// Unreadable user memory: an empty chunk that says so.
-			otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_READ_FAILED);
-			e->truncated = 1;
-			e->data_len = 0;
-			n = 0;
-		} else {
-			e->data_len = n;
-		}
-		__u64 size = offsetof(struct payload_event, data) + n;
-		barrier_var(size);
-		if (size > sizeof(*e))
-			return;
-		if (bpf_ringbuf_output(&payload_events, e, size, payload_ringbuf_flags()) != 0)
-			otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_RINGBUF_FULL);
-	}
+	struct chunk_ctx x = {.e = e, .st = st, .buf = c->buf, .cap = cap, .nchunks = nchunks};
+	bpf_loop(PAYLOAD_MAX_CHUNKS, emit_chunk, &x, 0);
+	__u64 failed = x.failed;
+	if (failed)
+		otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_READ_FAILED);
 }
 
 // emit_payload_chunks emits all of a call's bytes (up to the capture limit).
