@@ -212,6 +212,14 @@ func TestExporterStoresAllSignals(t *testing.T) {
 		return err == nil && n == want
 	}, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, want, counterValue(t, tel, "otelcol_localstore_records_written", ""))
+	size, err := tel.GetMetric("otelcol_localstore_size_bytes")
+	require.NoError(t, err)
+	gauge, ok := size.Data.(metricdata.Gauge[int64])
+	require.True(t, ok)
+	require.Len(t, gauge.DataPoints, 1)
+	assert.Greater(t, gauge.DataPoints[0].Value, int64(4096), "the size gauge reports the database file")
+	exporterID, _ := gauge.DataPoints[0].Attributes.Value("exporter")
+	assert.True(t, strings.HasPrefix(exporterID.AsString(), "localstore"), exporterID.AsString())
 
 	// Columns come from the record, then the resource.
 	recs, err := r.Last(ctx, store.Filter{EventNames: []string{"fs.close"}}, 1, nil)

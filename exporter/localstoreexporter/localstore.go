@@ -39,9 +39,9 @@ type localStore struct {
 	// failing is true while commits fail; the writer goroutine reports a
 	// recoverable error status on the first failure and OK on recovery.
 	failing bool
-	queue  chan []store.Record
-	stop   chan struct{}
-	done   chan struct{}
+	queue   chan []store.Record
+	stop    chan struct{}
+	done    chan struct{}
 	// onFlush, when set, is called after every commit attempt (tests).
 	onFlush func(n int, err error)
 	// maxPageCount caps the database (tests simulate a full disk with it).
@@ -88,7 +88,6 @@ func (s *localStore) start(ctx context.Context, host component.Host) error {
 	s.done = make(chan struct{})
 	s.logger.Info("Local event store opened", zap.String("path", w.Path()), zap.String("directory_from", reason),
 		zap.Duration("max_age", s.cfg.Retention.MaxAge), zap.Int64("max_size_mib", s.cfg.Retention.MaxSizeMiB))
-	s.applyRetention(ctx)
 	go s.run()
 	return nil
 }
@@ -145,6 +144,9 @@ func (s *localStore) run() {
 	defer flushTicker.Stop()
 	retentionTicker := time.NewTicker(s.cfg.Retention.CheckInterval)
 	defer retentionTicker.Stop()
+	// Retention also runs once at start, here so that a large store does
+	// not delay the collector's start.
+	s.applyRetention(ctx)
 	maxRecords := s.cfg.Batch.MaxRecords
 	pending := make([]store.Record, 0, maxRecords)
 	flush := func() {

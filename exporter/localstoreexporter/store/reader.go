@@ -64,7 +64,8 @@ type Filter struct {
 	PIDs       []int64
 	// ProcessNames match process.executable.name exactly or as a glob.
 	ProcessNames []string
-	// Containers match a container.id prefix or a container.name.
+	// Containers match a container.id prefix when they are lower-case hex,
+	// a container.name otherwise.
 	Containers []string
 	// Services match service.name exactly or as a glob.
 	Services []string
@@ -79,6 +80,10 @@ type Filter struct {
 }
 
 func isGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+func isHex(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789abcdef") == ""
+}
 
 // prefixEnd appended to a prefix gives an upper bound of the strings that
 // start with it (U+10FFFF sorts after every other character in UTF-8).
@@ -139,11 +144,17 @@ func (f Filter) sql() (string, []any) {
 		where = append(where, "process_pid IS NOT NULL", "process_pid IN ("+strings.Join(ph, ",")+")")
 	}
 	if len(f.Containers) > 0 {
-		// An id prefix is a range, which the container index serves.
+		// A hex string is an id prefix, a range of the container index;
+		// anything else a container.name.
 		var ors []string
 		for _, c := range f.Containers {
-			ors = append(ors, "(container_id IS NOT NULL AND container_id >= ? AND container_id < ?)", "(container_name IS NOT NULL AND container_name = ?)")
-			args = append(args, c, c+prefixEnd, c)
+			if isHex(c) {
+				ors = append(ors, "(container_id IS NOT NULL AND container_id >= ? AND container_id < ?)")
+				args = append(args, c, c+prefixEnd)
+			} else {
+				ors = append(ors, "(container_name IS NOT NULL AND container_name = ?)")
+				args = append(args, c)
+			}
 		}
 		where = append(where, "("+strings.Join(ors, " OR ")+")")
 	}
@@ -160,7 +171,9 @@ func (f Filter) sql() (string, []any) {
 		args = append(args, f.AfterID)
 	}
 	if f.UpToID > 0 {
-		where = append(where, "id <= ?")
+		// "+id" keeps the planner from scanning the table by rowid for
+		// this bound instead of using the index of the real filter.
+		where = append(where, "+id <= ?")
 		args = append(args, f.UpToID)
 	}
 	if len(where) == 0 {

@@ -230,6 +230,10 @@ func checkSchema(db *sql.DB, path string) (int, error) {
 		return 0, classify(path, fmt.Errorf("read schema of %s: %w", path, err))
 	}
 	if n == 0 {
+		var tables int
+		if err := db.QueryRow(`SELECT count(*) FROM sqlite_master`).Scan(&tables); err == nil && tables == 0 {
+			return 0, fmt.Errorf("%w: %s is empty (is the collector just starting?)", ErrStoreMissing, path)
+		}
 		return 0, fmt.Errorf("%s: %w (no schema_version table)", path, ErrNotAStore)
 	}
 	var v sql.NullInt64

@@ -83,6 +83,42 @@ func TestWriteAndQuery(t *testing.T) {
 	}, sum.Rows)
 }
 
+func TestStoreIsNotWorldReadable(t *testing.T) {
+	dir := t.TempDir()
+	w := openWriter(t, dir, WriterOptions{})
+	require.NoError(t, w.Insert(context.Background(), []Record{rec(time.Now(), "process.exec", "a", 1, "", 0)}))
+	for _, p := range []string{Path(dir), Path(dir) + "-wal"} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		assert.Zero(t, fi.Mode().Perm()&0o007, "%s is %v", p, fi.Mode())
+	}
+	// A directory the writer creates is not open to others either.
+	sub := filepath.Join(dir, "new")
+	openWriter(t, sub, WriterOptions{})
+	fi, err := os.Stat(sub)
+	require.NoError(t, err)
+	assert.Zero(t, fi.Mode().Perm()&0o007, "%s is %v", sub, fi.Mode())
+
+	// A store made world-readable before is fixed on open.
+	old := t.TempDir()
+	w2, err := OpenWriter(context.Background(), old, WriterOptions{})
+	require.NoError(t, err)
+	require.NoError(t, w2.Close())
+	require.NoError(t, os.Chmod(Path(old), 0o644))
+	openWriter(t, old, WriterOptions{})
+	fi, err = os.Stat(Path(old))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+}
+
+func TestEmptyFileIsNotYetAStore(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(Path(dir), nil, 0o600))
+	_, err := OpenReader(context.Background(), dir, time.Second)
+	require.ErrorIs(t, err, ErrStoreMissing)
+	assert.Contains(t, err.Error(), "just starting")
+}
+
 func TestReaderAfterWriterClosed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -379,12 +415,13 @@ func TestQueriesUseIndexes(t *testing.T) {
 	require.NoError(t, err)
 	defer r.Close()
 	for index, f := range map[string]Filter{
-		"events_time":            {},
-		"events_event_name_time": {EventNames: []string{"fs.open"}},
-		"events_pid_time":        {PIDs: []int64{1, 2}},
-		"events_process_time":    {ProcessNames: []string{"nginx"}},
-		"events_container_time":  {Containers: []string{"ab"}},
-		"events_service_time":    {Services: []string{"web"}},
+		"events_time":                {UpToID: 1},
+		"events_event_name_time":     {EventNames: []string{"fs.open"}, UpToID: 1},
+		"events_pid_time":            {PIDs: []int64{1, 2}, UpToID: 1},
+		"events_process_time":        {ProcessNames: []string{"nginx"}, UpToID: 1},
+		"events_container_time":      {Containers: []string{"ab"}, UpToID: 1},
+		"events_container_name_time": {Containers: []string{"web"}, UpToID: 1},
+		"events_service_time":        {Services: []string{"web"}, UpToID: 1},
 	} {
 		plan, err := r.explain(ctx, f)
 		require.NoError(t, err)
@@ -396,4 +433,15 @@ func TestQueriesUseIndexes(t *testing.T) {
 	got, err = r.Last(ctx, Filter{Containers: []string{"abd"}}, 0, nil)
 	require.NoError(t, err)
 	assert.Empty(t, got)
+
+	named := rec(time.Now(), "fs.open", "nginx", 2, "fff0", 0)
+	named.ContainerName = "web"
+	require.NoError(t, w.Insert(ctx, []Record{named}))
+	got, err = r.Last(ctx, Filter{Containers: []string{"web"}}, 20, nil)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "a name finds the container")
+	assert.EqualValues(t, 2, got[0].PID)
+	got, err = r.Last(ctx, Filter{Containers: []string{"web", "ab"}}, 20, nil)
+	require.NoError(t, err)
+	assert.Len(t, got, 2)
 }

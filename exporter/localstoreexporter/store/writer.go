@@ -51,6 +51,14 @@ func OpenWriter(ctx context.Context, dir string, opts WriterOptions) (*Writer, e
 		return nil, fmt.Errorf("open event store in %s: %w", dir, err)
 	}
 	path := Path(dir)
+	// SQLite gives the WAL and shared-memory files the database file's
+	// mode: create it 0640 so that none of them is world-readable.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640); err == nil {
+		_ = f.Close()
+	} else {
+		_ = lock.unlock()
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
 	d := dsn(path, false, opts.BusyTimeout)
 	// A 64 MiB page cache keeps the indexes' hot pages in memory as the
 	// store grows; the WAL is truncated to 64 MiB after checkpoints.
@@ -70,6 +78,16 @@ func OpenWriter(ctx context.Context, dir string, opts WriterOptions) (*Writer, e
 	if err := w.init(ctx, opts.WrittenBy); err != nil {
 		_ = w.Close()
 		return nil, err
+	}
+	// Events hold command lines and payloads: no access for others. (A new
+	// file is created 0640 below; this fixes stores made before.)
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o007 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&^0o007); err != nil {
+				_ = w.Close()
+				return nil, fmt.Errorf("restrict permissions of %s: %w", p, err)
+			}
+		}
 	}
 	return w, nil
 }

@@ -87,7 +87,7 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.sources, "s", "EventName to show (repeatable, comma-separated, globs like 'fs.*'); spans are 'span', metrics 'metric', plain log lines 'log.line'")
 	fs.Var(&c.sources, "source", "same as -s")
 	fs.Var(&c.names, "name", "process.executable.name (repeatable, globs)")
-	fs.Var(&c.containers, "container", "container.id prefix or container.name (repeatable)")
+	fs.Var(&c.containers, "container", "container.id prefix (lower-case hex) or container.name (repeatable; summary: id prefixes)")
 	fs.BoolVar(&c.jsonOut, "json", false, "print NDJSON, one object per line")
 	fs.StringVar(&c.color, "color", "auto", "colour the table: auto (on a terminal, unless $NO_COLOR is set), always, never")
 }
@@ -264,7 +264,11 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			})
 		} else {
 			var recs []store.Record
-			recs, err = r.Last(ctx, filter, q.n, m.keep)
+			var keep func(*store.Record) bool
+			if !m.empty() {
+				keep = m.keep
+			}
+			recs, err = r.Last(ctx, filter, q.n, keep)
 			if err == nil {
 				err = out.print(recs)
 			}
@@ -398,6 +402,8 @@ func newMatcher(match string, attrs []string) (*matcher, error) {
 	}
 	return m, nil
 }
+
+func (m *matcher) empty() bool { return m.any == nil && len(m.attrs) == 0 }
 
 func (m *matcher) keep(rec *store.Record) bool {
 	if m.any == nil && len(m.attrs) == 0 {

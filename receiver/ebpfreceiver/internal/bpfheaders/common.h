@@ -11,7 +11,7 @@
  * - in-kernel filter maps and otr_filter_pass();
  * - the per-CPU loss counter map and otr_count_loss();
  * - otr_ringbuf_reserve()/otr_ringbuf_submit(): reserve counting failures,
- *   submit without wakeup until the ring holds wakeup_bytes;
+ *   submit without wakeup but when the ring crosses wakeup_bytes;
  * - struct otr_event_header, the first field of every event, and
  *   otr_fill_header().
  *
@@ -228,20 +228,36 @@ static __always_inline void *otr_ringbuf_reserve(void *rb, __u64 size, __u32 pro
 	return p;
 }
 
-/* otr_ringbuf_submit submits a reserved record without waking the reader,
- * unless the ring already holds at least wakeup_bytes (then it forces a
- * wakeup). The Go reader (internal/ringreader) also polls on a short timer,
- * so a quiet ring is still drained promptly. */
-static __always_inline void otr_ringbuf_submit(void *rb, void *data)
+/* otr_ringbuf_submit submits a record of size bytes reserved from rb. It
+ * wakes the reader only on the submit that makes the ring CROSS
+ * wakeup_bytes: while the ring stays above the threshold the reader is
+ * already draining it, and a wakeup per event (one irq_work self-IPI each,
+ * microseconds on a VM) would only starve it further. A crossing missed by
+ * racing CPUs is caught by the reader's poll timer (internal/ringreader).
+ * After bpf_ringbuf_reserve the record already counts in AVAIL_DATA. */
+static __always_inline void otr_ringbuf_submit(void *rb, void *data, __u64 size)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	struct otr_filter_config *cfg = otr_config();
 	if (cfg && cfg->wakeup_bytes) {
 		__u64 avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
-		if (avail >= cfg->wakeup_bytes)
+		if (avail >= cfg->wakeup_bytes && avail < cfg->wakeup_bytes + size + 8)
 			flags = BPF_RB_FORCE_WAKEUP;
 	}
 	bpf_ringbuf_submit(data, flags);
+}
+
+/* otr_ringbuf_output_flags is the same policy for bpf_ringbuf_output of
+ * size bytes, which queries the ring before the record is added. */
+static __always_inline __u64 otr_ringbuf_output_flags(void *rb, __u64 size)
+{
+	struct otr_filter_config *cfg = otr_config();
+	if (!cfg || !cfg->wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	__u64 avail = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
+	if (avail < cfg->wakeup_bytes && avail + size + 8 >= cfg->wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
 }
 
 /* ---- event header ---- */

@@ -23,7 +23,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "common.h"
-#include "submit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -335,7 +334,7 @@ static __always_inline void on_close_enter(struct pt_regs *regs)
 			e->path_len = 0;
 			e->path2_len = 0;
 			e->_pad0 = 0;
-			fp_submit(&file_events, e, FILE_CLOSE_EVENT_SIZE);
+			otr_ringbuf_submit(&file_events, e, FILE_CLOSE_EVENT_SIZE);
 		}
 	}
 	bpf_map_delete_elem(&file_fds, &k);
@@ -469,7 +468,7 @@ static __always_inline void on_call_exit(__u64 key, struct file_call *c, long re
 		r->ev.fd = -1;
 		r->ev.path_len = read_path(r->ev.path, c->path_ptr);
 		r->ev.path2_len = read_path(r->path2, c->path2_ptr);
-		fp_submit(&file_events, r, sizeof(*r));
+		otr_ringbuf_submit(&file_events, r, sizeof(*r));
 		return;
 	}
 
@@ -498,7 +497,7 @@ static __always_inline void on_call_exit(__u64 key, struct file_call *c, long re
 	}
 	__u64 size = e->path_len & (2 * FILE_PATH_MAX - 1);
 	size += FILE_CLOSE_EVENT_SIZE;
-	if (bpf_ringbuf_output(&file_events, e, size, fp_output_flags(&file_events, size)))
+	if (bpf_ringbuf_output(&file_events, e, size, otr_ringbuf_output_flags(&file_events, size)))
 		otr_count_loss(OTR_PROBE_FILE, OTR_LOSS_RINGBUF_FULL);
 }
 

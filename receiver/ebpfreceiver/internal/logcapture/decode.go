@@ -32,7 +32,8 @@ const (
 	offCaptured = 72
 	offWriteFd  = 76
 	offIOStream = 80
-	offData     = 88
+	offSeq      = 88
+	offData     = 96
 )
 
 // fdEvent is a decoded open, dup or close event.
@@ -53,6 +54,7 @@ type writeEvent struct {
 	length   uint64
 	fd       int32
 	iostream uint32
+	seq      uint64
 	data     []byte
 }
 
@@ -101,6 +103,7 @@ func decodeWriteEvent(h bpfheaders.Header, raw []byte) (writeEvent, error) {
 		length:   le.Uint64(raw[offLength:]),
 		fd:       int32(le.Uint32(raw[offWriteFd:])),
 		iostream: le.Uint32(raw[offIOStream:]),
+		seq:      le.Uint64(raw[offSeq:]),
 		data:     raw[offData : offData+captured],
 	}, nil
 }

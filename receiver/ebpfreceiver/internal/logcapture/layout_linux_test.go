@@ -26,6 +26,7 @@ func TestEventLayout(t *testing.T) {
 	assert.Equal(t, uintptr(offCaptured), unsafe.Offsetof(w.Captured))
 	assert.Equal(t, uintptr(offWriteFd), unsafe.Offsetof(w.Fd))
 	assert.Equal(t, uintptr(offIOStream), unsafe.Offsetof(w.Iostream))
+	assert.Equal(t, uintptr(offSeq), unsafe.Offsetof(w.Seq))
 	assert.Equal(t, uintptr(offData), unsafe.Offsetof(w.Data))
 	assert.Equal(t, hardMaxCaptureBytes*3, len(w.Data), "logcapture.c LOG_DATA_MAX matches hardMaxCaptureBytes")
 }

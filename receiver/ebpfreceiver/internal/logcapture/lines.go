@@ -65,6 +65,16 @@ func (b *lineBuffer) feed(data []byte, cut bool, ts, now time.Time, maxLine int,
 	}
 }
 
+// gap handles bytes missing before the next write: the held partial line is
+// emitted as truncated and the next write's first line is flagged too.
+func (b *lineBuffer) gap(emit emitFunc) {
+	if len(b.partial) > 0 {
+		emit(b.partial, b.partialTS, true)
+		b.partial = b.partial[:0]
+	}
+	b.resync = true
+}
+
 // flush emits the held partial line, if any.
 func (b *lineBuffer) flush(emit emitFunc) {
 	if len(b.partial) > 0 {

@@ -27,7 +27,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "common.h"
-#include "submit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -86,6 +85,7 @@ struct log_fd_key {
 struct log_fd {
 	__u64 file_id;
 	__u64 file;
+	__u64 seq; /* writes seen on this fd: lets user space see a lost one */
 };
 
 /* log_open_event: LOG_EV_OPEN. LOG_EV_DUP/LOG_EV_CLOSE use the same struct
@@ -113,6 +113,7 @@ struct log_write_event {
 	__s32 fd;
 	__u32 iostream; /* 0 file, 1 stdout, 2 stderr */
 	__u32 _pad0;
+	__u64 seq;      /* the fd's write number (file capture) */
 	char data[3 * LOG_DATA_MAX]; /* only used up to LOG_DATA_MAX; 3x for the verifier */
 };
 
@@ -164,7 +165,7 @@ struct {
 
 /* log_output_flags: for bpf_ringbuf_output, which queries before the
  * record is added: wake only when this record makes the ring cross
- * wakeup_bytes (see submit.h). */
+ * wakeup_bytes (see otr_ringbuf_submit in common.h). */
 static __always_inline __u64 log_output_flags(__u64 size)
 {
 	struct otr_filter_config *cfg = otr_config();
@@ -190,7 +191,7 @@ static __always_inline void emit_fd_event(__u32 type, __u64 file_id, __s32 fd, _
 	e->path_len = 0;
 	e->_pad0 = 0;
 	e->_pad1 = 0;
-	fp_submit(&log_events, e, LOG_FD_EVENT_SIZE);
+	otr_ringbuf_submit(&log_events, e, LOG_FD_EVENT_SIZE);
 }
 
 SEC("tp_btf/sys_enter")
@@ -271,7 +272,7 @@ static __always_inline void on_open_exit(long ret)
 	e->_pad1 = 0;
 	long n = bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)c.path_ptr);
 	e->path_len = n > 0 ? (__u16)n : 0;
-	fp_submit(&log_events, e, sizeof(*e));
+	otr_ringbuf_submit(&log_events, e, sizeof(*e));
 	struct log_fd lf = {.file_id = file_id, .file = file_of_fd(k.fd)};
 	if (bpf_map_update_elem(&log_fds, &k, &lf, BPF_ANY))
 		otr_count_loss(OTR_PROBE_LOGCAPTURE, OTR_LOSS_MAP_FULL);
@@ -306,7 +307,7 @@ static __always_inline void on_write_exit(struct pt_regs *regs, long id, long re
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct log_fd_key k = {.tgid = tgid, .fd = (__s32)regs->di};
-	__u64 file_id = 0;
+	__u64 file_id = 0, seq = 0;
 	__u32 iostream = 0;
 	struct log_fd *lf = bpf_map_lookup_elem(&log_fds, &k);
 	if (lf) {
@@ -318,6 +319,7 @@ static __always_inline void on_write_exit(struct pt_regs *regs, long id, long re
 			return;
 		}
 		file_id = lf->file_id;
+		seq = __sync_fetch_and_add(&lf->seq, 1);
 	} else if ((k.fd == 1 && capture_stdout) || (k.fd == 2 && capture_stderr)) {
 		iostream = (__u32)k.fd;
 	} else {
@@ -339,6 +341,7 @@ static __always_inline void on_write_exit(struct pt_regs *regs, long id, long re
 	e->fd = k.fd;
 	e->iostream = iostream;
 	e->_pad0 = 0;
+	e->seq = seq;
 
 	__u64 want = (__u64)ret;
 	if (want > max_capture_bytes)

@@ -25,6 +25,7 @@ type logcaptureLogFd struct {
 	_      structs.HostLayout
 	FileId uint64
 	File   uint64
+	Seq    uint64
 }
 
 type logcaptureLogFdKey struct {
@@ -78,6 +79,7 @@ type logcaptureLogWriteEvent struct {
 	Fd       int32
 	Iostream uint32
 	Pad0     uint32
+	Seq      uint64
 	Data     [98304]int8
 }
 

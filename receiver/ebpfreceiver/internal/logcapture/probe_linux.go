@@ -57,6 +57,7 @@ type logFile struct {
 	refs       int
 	hdr        bpfheaders.Header // the last writer, for an idle flush
 	buf        lineBuffer
+	nextSeq    map[int32]uint64 // per fd: the write number expected next
 }
 
 type consoleStream struct {
@@ -201,7 +202,8 @@ func (p *captureProbe) scanExisting() {
 				p.env.Sink.Lost(Name, "map_full", 1)
 				continue
 			}
-			p.files[fileKey{uint32(pid), id}] = &logFile{path: target, name: path.Base(target), match: true, refs: 1}
+			p.files[fileKey{uint32(pid), id}] = &logFile{path: target, name: path.Base(target), match: true, refs: 1,
+				nextSeq: map[int32]uint64{int32(fd): 0}}
 		}
 	}
 }
@@ -250,7 +252,8 @@ func (p *captureProbe) handle(raw []byte) error {
 	switch h.Type {
 	case evOpen:
 		full := fileprobe.ResolvePath("/proc", h.PID, e.dfd, e.path)
-		f := &logFile{path: full, name: path.Base(full), refs: 1, match: path.IsAbs(full) && p.matcher.match(full)}
+		f := &logFile{path: full, name: path.Base(full), refs: 1, match: path.IsAbs(full) && p.matcher.match(full),
+			nextSeq: map[int32]uint64{e.fd: 0}}
 		p.files[k] = f
 		if !f.match {
 			// Writes already in the ring still find the decision; the
@@ -314,6 +317,12 @@ func (p *captureProbe) onWrite(e *writeEvent) {
 		return // not a log file: the fd was unmarked when its open was read
 	}
 	f.hdr = e.hdr
+	if want, ok := f.nextSeq[e.fd]; ok && e.seq != want {
+		// Writes of this fd were lost in the ring (counted there): the held
+		// partial line and the start of this write do not belong together.
+		f.buf.gap(p.emitter(e.hdr, f, 0))
+	}
+	f.nextSeq[e.fd] = e.seq + 1
 	f.buf.feed(e.data, cut, ts, now, p.cfg.MaxLineBytes, p.emitter(e.hdr, f, 0))
 }
 

@@ -1,3 +1,3 @@
 package netprobe
 
-//go:generate go tool bpf2go -tags linux -target amd64 -type net_event net net.c -- -I../bpfheaders -I../fileprobe -Wall -Werror
+//go:generate go tool bpf2go -tags linux -target amd64 -type net_event net net.c -- -I../bpfheaders -Wall -Werror

@@ -19,7 +19,6 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "common.h"
-#include "submit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -182,7 +181,7 @@ static __always_inline void emit_close(struct sock_key *k, struct sock_state *st
 	e->_pad0 = 0;
 	e->info = st->info;
 	e->unix_path[0] = 0;
-	fp_submit(&net_events, e, sizeof(*e));
+	otr_ringbuf_submit(&net_events, e, sizeof(*e));
 }
 
 SEC("tp_btf/sys_enter")
@@ -276,7 +275,7 @@ static __always_inline void on_connect_exit(long ret)
 	}
 	if (ok)
 		track(c.fd, c.ts, &e->info, sk);
-	fp_submit(&net_events, e, sizeof(*e));
+	otr_ringbuf_submit(&net_events, e, sizeof(*e));
 }
 
 static __always_inline void on_accept_exit(long ret)
@@ -303,7 +302,7 @@ static __always_inline void on_accept_exit(long ret)
 		fill_sock_info(&e->info, sk);
 	e->info.role = ROLE_SERVER;
 	track((__s32)ret, e->hdr.ktime, &e->info, sk);
-	fp_submit(&net_events, e, sizeof(*e));
+	otr_ringbuf_submit(&net_events, e, sizeof(*e));
 }
 
 static __always_inline void count_io(__s32 fd, long ret, bool sent)

@@ -121,7 +121,7 @@ int BPF_PROG(otr_process_exec, struct task_struct *p, pid_t old_pid, struct linu
 	e->ns_net = BPF_CORE_READ(p, nsproxy, net_ns, ns.inum);
 	e->ns_uts = BPF_CORE_READ(p, nsproxy, uts_ns, ns.inum);
 
-	otr_ringbuf_submit(&process_events, e);
+	otr_ringbuf_submit(&process_events, e, sizeof(*e));
 	return 0;
 }
 
@@ -146,7 +146,7 @@ int BPF_PROG(otr_process_fork, struct task_struct *parent, struct task_struct *c
 	e->hdr.tid = child_pid;
 	e->hdr.ppid = parent_tgid;
 	e->start_time = BPF_CORE_READ(child, start_time);
-	otr_ringbuf_submit(&process_events, e);
+	otr_ringbuf_submit(&process_events, e, sizeof(*e));
 	return 0;
 }
 
@@ -167,7 +167,7 @@ int BPF_PROG(otr_process_exit, struct task_struct *p)
 			e->start_time = BPF_CORE_READ(p, group_leader, start_time);
 			e->exit_code = BPF_CORE_READ(p, exit_code);
 			e->_pad0 = 0;
-			otr_ringbuf_submit(&process_events, e);
+			otr_ringbuf_submit(&process_events, e, sizeof(*e));
 		}
 	}
 	otr_tree_on_exit(tgid);

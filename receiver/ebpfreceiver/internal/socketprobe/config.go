@@ -1,6 +1,6 @@
 // Package socketprobe is the `socket` probe of the ebpf receiver (opt-in):
-// the plaintext bytes of read/write/sendto/recvfrom/sendmsg/recvmsg on TCP
-// sockets, as the same net.payload records the tls probe emits
+// the plaintext bytes of read/write/readv/writev/sendto/recvfrom/sendmsg/
+// recvmsg on TCP sockets, as the same net.payload records the tls probe emits
 // (docs/events.md, "Payloads"), so that plain HTTP reaches httpparse too.
 // Port and peer-address filters run in the kernel.
 package socketprobe // import "github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/socketprobe"

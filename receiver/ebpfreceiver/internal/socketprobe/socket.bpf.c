@@ -1,7 +1,8 @@
 //go:build ignore
 
 // socket.bpf.c: plaintext payloads of TCP sockets. sys_enter saves the
-// arguments of read/write/sendto/recvfrom/sendmsg/recvmsg on a TCP socket
+// arguments of read/write/readv/writev/sendto/recvfrom/sendmsg/recvmsg on a
+// TCP socket
 // that passes the shared filter and the port/address filters; sys_exit
 // emits the bytes the call transferred as net.payload records (payload.h).
 
@@ -22,6 +23,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_recvfrom 45
 #define NR_sendmsg 46
 #define NR_recvmsg 47
+#define NR_readv 19
+#define NR_writev 20
 
 // port_filter / addr_filter: set by user space when the lists are active.
 volatile const __u32 port_filter = 0;
@@ -37,7 +40,8 @@ struct addr_key {
 struct sock_call {
 	__u64 buf;
 	__u64 start_ns;
-	__u64 max_len; // for msg calls: the length of the first iovec
+	__u64 iov;    // vectored calls: the user iovec array, else 0
+	__u64 iovcnt;
 	__s32 fd;
 	__u8 direction;
 	__u8 pad[3];
@@ -98,11 +102,13 @@ int BPF_PROG(socket_sys_enter, struct pt_regs *regs, long id)
 	__u8 dir;
 	switch (id) {
 	case NR_write:
+	case NR_writev:
 	case NR_sendto:
 	case NR_sendmsg:
 		dir = DIR_TRANSMIT;
 		break;
 	case NR_read:
+	case NR_readv:
 	case NR_recvfrom:
 	case NR_recvmsg:
 		dir = DIR_RECEIVE;
@@ -125,13 +131,13 @@ int BPF_PROG(socket_sys_enter, struct pt_regs *regs, long id)
 	__u64 arg = BPF_CORE_READ(regs, si);
 	if (id == NR_sendmsg || id == NR_recvmsg) {
 		struct user_msghdr msg = {};
-		struct iovec iov = {};
 		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)arg) != 0 || !msg.msg_iov || msg.msg_iovlen == 0)
 			return 0;
-		if (bpf_probe_read_user(&iov, sizeof(iov), msg.msg_iov) != 0)
-			return 0;
-		call.buf = (__u64)iov.iov_base;
-		call.max_len = iov.iov_len;
+		call.iov = (__u64)msg.msg_iov;
+		call.iovcnt = msg.msg_iovlen;
+	} else if (id == NR_readv || id == NR_writev) {
+		call.iov = arg;
+		call.iovcnt = BPF_CORE_READ(regs, dx);
 	} else {
 		call.buf = arg;
 	}
@@ -147,7 +153,7 @@ int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
 	// Cheap test first: this runs after every syscall of the system.
 	long id = BPF_CORE_READ(regs, orig_ax);
 	if (id != NR_read && id != NR_write && id != NR_sendto && id != NR_recvfrom && id != NR_sendmsg &&
-	    id != NR_recvmsg)
+	    id != NR_recvmsg && id != NR_readv && id != NR_writev)
 		return 0;
 	__u64 key = bpf_get_current_pid_tgid();
 	struct sock_call *call = bpf_map_lookup_elem(&socket_calls, &key);
@@ -168,11 +174,6 @@ int BPF_PROG(socket_sys_exit, struct pt_regs *regs, long ret)
 		.source = SRC_SOCKET,
 	};
 	struct conn_key ck = {.pid = key >> 32, .source = SRC_SOCKET, .ptr = (__u64)c.fd};
-	if (c.max_len && (__u64)ret > c.max_len) {
-		// sendmsg/recvmsg: only the first iovec is captured.
-		emit_payload_chunks_limited(&pc, &ck, c.max_len);
-		return 0;
-	}
-	emit_payload_chunks(&pc, &ck);
+	emit_payload(&pc, &ck, c.iov, c.iovcnt);
 	return 0;
 }

@@ -30,7 +30,7 @@ type socketConnState struct {
 	_       structs.HostLayout
 	Seq     uint64
 	StartNs uint64
-	Sk      uint64
+	SockIno uint64
 	Saddr   [16]uint8
 	Daddr   [16]uint8
 	Sport   uint16
@@ -95,10 +95,26 @@ type socketSockCall struct {
 	_         structs.HostLayout
 	Buf       uint64
 	StartNs   uint64
-	MaxLen    uint64
+	Iov       uint64
+	Iovcnt    uint64
 	Fd        int32
 	Direction uint8
 	Pad       [3]uint8
+}
+
+type socketWalkState struct {
+	_       structs.HostLayout
+	Buf     uint64
+	BufLen  uint64
+	Iov     uint64
+	Iovcnt  uint64
+	IovI    uint64
+	IovOff  uint64
+	Left    uint64
+	CallOff uint64
+	ChunkI  uint64
+	Emit    uint64
+	Failed  uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -114,6 +130,7 @@ const (
 	socketMapPayloadConns      = "payload_conns"
 	socketMapPayloadEvents     = "payload_events"
 	socketMapPayloadScratch    = "payload_scratch"
+	socketMapPayloadWalk       = "payload_walk"
 	socketMapSocketAddrs       = "socket_addrs"
 	socketMapSocketCalls       = "socket_calls"
 	socketMapSocketPorts       = "socket_ports"
@@ -183,6 +200,7 @@ type socketMapSpecs struct {
 	PayloadConns      *ebpf.MapSpec `ebpf:"payload_conns"`
 	PayloadEvents     *ebpf.MapSpec `ebpf:"payload_events"`
 	PayloadScratch    *ebpf.MapSpec `ebpf:"payload_scratch"`
+	PayloadWalk       *ebpf.MapSpec `ebpf:"payload_walk"`
 	SocketAddrs       *ebpf.MapSpec `ebpf:"socket_addrs"`
 	SocketCalls       *ebpf.MapSpec `ebpf:"socket_calls"`
 	SocketPorts       *ebpf.MapSpec `ebpf:"socket_ports"`
@@ -226,6 +244,7 @@ type socketMaps struct {
 	PayloadConns      *ebpf.Map `ebpf:"payload_conns"`
 	PayloadEvents     *ebpf.Map `ebpf:"payload_events"`
 	PayloadScratch    *ebpf.Map `ebpf:"payload_scratch"`
+	PayloadWalk       *ebpf.Map `ebpf:"payload_walk"`
 	SocketAddrs       *ebpf.Map `ebpf:"socket_addrs"`
 	SocketCalls       *ebpf.Map `ebpf:"socket_calls"`
 	SocketPorts       *ebpf.Map `ebpf:"socket_ports"`
@@ -242,6 +261,7 @@ func (m *socketMaps) Close() error {
 		m.PayloadConns,
 		m.PayloadEvents,
 		m.PayloadScratch,
+		m.PayloadWalk,
 		m.SocketAddrs,
 		m.SocketCalls,
 		m.SocketPorts,

@@ -200,3 +200,74 @@ func TestAddressFilterExcludes(t *testing.T) {
 	assert.Empty(t, sink.records(pid))
 	assert.Empty(t, sink.records(pid2))
 }
+
+// vectoredClient sends one request with sendmsg (4 iovecs) and reads with
+// recvmsg into 2 buffers, then another with writev/readv, each on its own
+// connection.
+const vectoredClient = `
+import os, socket, sys
+port, secret = int(sys.argv[1]), sys.argv[2].encode()
+def parts(path):
+    return [b"GET " + path + b" HTTP/1.1\r\n", b"Host: 127.0.0.1\r\n", b"X-Secret: " + secret + b"\r\n", b"Connection: close\r\n\r\n"]
+def drain(s):
+    while s.recv(65536):
+        pass
+s = socket.create_connection(("127.0.0.1", port))
+s.sendmsg(parts(b"/msg"))
+a, b = bytearray(5), bytearray(4096)
+s.recvmsg_into([a, b])
+drain(s); s.close()
+s = socket.create_connection(("127.0.0.1", port))
+os.writev(s.fileno(), parts(b"/vec"))
+os.readv(s.fileno(), [bytearray(5), bytearray(4096)])
+drain(s); s.close()
+`
+
+func TestVectoredCalls(t *testing.T) {
+	port, _ := startHTTPServer(t)
+	sink := startProbe(t, Config{Ports: []int{port}, MaxPayloadBytes: 65536})
+	secret := fmt.Sprintf("vec-%d", time.Now().UnixNano())
+	cmd := exec.Command("python3", "-c", vectoredClient, strconv.Itoa(port), secret)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	pid := cmd.Process.Pid
+
+	var recs []plog.LogRecord
+	require.Eventually(t, func() bool {
+		recs = sink.records(pid)
+		return strings.Count(joined(recs, "receive"), "secret="+secret) == 2
+	}, 20*time.Second, 20*time.Millisecond, "the vectored calls' payloads did not arrive")
+
+	byConn := map[string][]plog.LogRecord{}
+	var order []string
+	for _, r := range recs {
+		id := attr(r, "connection.id").Str()
+		if _, ok := byConn[id]; !ok {
+			order = append(order, id)
+		}
+		byConn[id] = append(byConn[id], r)
+	}
+	require.Len(t, order, 2)
+	for i, path := range []string{"/msg", "/vec"} {
+		c := byConn[order[i]]
+		want := "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Secret: " + secret + "\r\nConnection: close\r\n\r\n"
+		assert.Equal(t, want, joined(c, "transmit"), path)
+		// The request is one call of 4 iovecs: 4 chunks, in order.
+		var off int64
+		for j, r := range c[:4] {
+			assert.Equal(t, "transmit", attr(r, "network.io.direction").Str())
+			assert.Equal(t, int64(j), attr(r, "payload.chunk.index").Int())
+			assert.Equal(t, int64(4), attr(r, "payload.chunk.count").Int())
+			assert.Equal(t, off, attr(r, "payload.offset").Int())
+			assert.Equal(t, int64(len(want)), attr(r, "payload.length").Int())
+			assert.False(t, attr(r, "payload.truncated").Bool())
+			off += int64(r.Body().Bytes().Len())
+		}
+		// The response's first read filled the 5-byte buffer, then the next.
+		rx := c[4]
+		assert.Equal(t, "HTTP/", string(rx.Body().Bytes().AsRaw()))
+		assert.Equal(t, int64(2), attr(rx, "payload.chunk.count").Int())
+		assert.Contains(t, joined(c, "receive"), "HTTP/1.1 200")
+		assert.Contains(t, joined(c, "receive"), "hello "+path+" secret="+secret)
+	}
+}

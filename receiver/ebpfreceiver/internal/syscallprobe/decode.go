@@ -3,6 +3,7 @@ package syscallprobe
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -13,9 +14,11 @@ import (
 
 // Values of the sc_selected map (syscall.c SC_*).
 const (
-	selSelected = 1
-	selPathArg0 = 2
-	selPathArg1 = 3
+	selSelected     = 1
+	selPathArg0     = 2
+	selPathArg1     = 3
+	selSockaddrArg1 = 4
+	selSockaddrArg4 = 5
 )
 
 // pathArgOf returns the sc_selected value for syscall name: whether the
@@ -27,8 +30,17 @@ func pathArgOf(name string) uint8 {
 	case "openat", "openat2", "unlinkat", "mkdirat", "renameat", "renameat2", "linkat", "readlinkat", "newfstatat", "statx", "faccessat", "faccessat2", "fchmodat", "fchownat", "execveat", "mknodat", "utimensat":
 		return selPathArg1
 	}
+	switch name {
+	case "connect", "bind", "accept", "accept4", "getsockname", "getpeername":
+		return selSockaddrArg1
+	case "sendto", "recvfrom":
+		return selSockaddrArg4
+	}
 	return selSelected
 }
+
+// sockaddrIsLocal reports whether syscall name's sockaddr is the local end.
+func sockaddrIsLocal(name string) bool { return name == "bind" || name == "getsockname" }
 
 // fdArg0 reports whether argument 0 of syscall name is a file descriptor.
 func fdArg0(name string) bool {
@@ -59,6 +71,7 @@ type scEvent struct {
 	path      string
 	hasPath   bool
 	truncated bool
+	sockaddr  []byte // raw struct sockaddr, for the sockaddr syscalls
 }
 
 func decodeEvent(raw []byte) (scEvent, error) {
@@ -83,6 +96,10 @@ func decodeEvent(raw []byte) (scEvent, error) {
 		n := int(le.Uint16(raw[offPathLen:]))
 		if n > pathMax {
 			n = pathMax
+		}
+		if sel := pathArgOf(Name(e.nr)); sel == selSockaddrArg1 || sel == selSockaddrArg4 {
+			e.sockaddr = append([]byte(nil), raw[offPath:offPath+n]...)
+			return e, nil
 		}
 		e.hasPath = true
 		if n > 0 {
@@ -123,5 +140,46 @@ func fillRecord(lr plog.LogRecord, e *scEvent, wall, observed time.Time) {
 	}
 	if fdArg0(name) {
 		attrs.PutInt("fs.fd", int64(int32(e.args[0])))
+	}
+	if len(e.sockaddr) > 0 {
+		putSockaddr(attrs, e.sockaddr, sockaddrIsLocal(name))
+	}
+}
+
+// putSockaddr decodes a raw struct sockaddr (Linux layout) into the
+// network.peer.* (or network.local.*) attributes.
+func putSockaddr(attrs pcommon.Map, sa []byte, local bool) {
+	prefix := "network.peer."
+	if local {
+		prefix = "network.local."
+	}
+	if len(sa) < 2 {
+		return
+	}
+	switch binary.LittleEndian.Uint16(sa) {
+	case 2: // AF_INET
+		if len(sa) < 8 {
+			return
+		}
+		attrs.PutStr("network.type", "ipv4")
+		attrs.PutStr(prefix+"address", netip.AddrFrom4([4]byte(sa[4:8])).String())
+		attrs.PutInt(prefix+"port", int64(binary.BigEndian.Uint16(sa[2:])))
+	case 10: // AF_INET6
+		if len(sa) < 24 {
+			return
+		}
+		addr := netip.AddrFrom16([16]byte(sa[8:24])).Unmap()
+		if addr.Is4() {
+			attrs.PutStr("network.type", "ipv4")
+		} else {
+			attrs.PutStr("network.type", "ipv6")
+		}
+		attrs.PutStr(prefix+"address", addr.String())
+		attrs.PutInt(prefix+"port", int64(binary.BigEndian.Uint16(sa[2:])))
+	case 1: // AF_UNIX
+		attrs.PutStr("network.transport", "unix")
+		if p := bpfheaders.CString(sa[2:]); p != "" {
+			attrs.PutStr(prefix+"address", p)
+		}
 	}
 }

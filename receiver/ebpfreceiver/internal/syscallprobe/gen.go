@@ -1,3 +1,3 @@
 package syscallprobe
 
-//go:generate go tool bpf2go -tags linux -target amd64 -type sc_event syscall syscall.c -- -I../bpfheaders -I../fileprobe -Wall -Werror
+//go:generate go tool bpf2go -tags linux -target amd64 -type sc_event syscall syscall.c -- -I../bpfheaders -Wall -Werror

@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type helperResult struct{ FD, Read int }
+type helperResult struct{ FD, Read, SockFD, Port int }
 
 // runHelper: after a line on stdin, openat a missing file, openat an
 // existing one, read 7 bytes from it, close it; print the fd; wait.
@@ -56,7 +56,27 @@ func runHelper(dir string) error {
 	if err := unix.Close(fd); err != nil {
 		return err
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(helperResult{FD: fd, Read: n}); err != nil {
+	// A connect to a port nobody listens on.
+	tmp, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Bind(tmp, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return err
+	}
+	sa, err := unix.Getsockname(tmp)
+	if err != nil {
+		return err
+	}
+	port := sa.(*unix.SockaddrInet4).Port // bound, not listening: refused; kept open
+	sfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Connect(sfd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port}); err != unix.ECONNREFUSED {
+		return fmt.Errorf("connect: %v, want ECONNREFUSED", err)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(helperResult{FD: fd, Read: n, SockFD: sfd, Port: port}); err != nil {
 		return err
 	}
 	_, _ = stdin.ReadString('\n')
@@ -86,7 +106,7 @@ func TestSyscallProbeEvents(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { shared.Close() })
 	cfg := NewDefaultConfig()
-	cfg.Syscalls = []string{"openat", "read", "close"}
+	cfg.Syscalls = []string{"openat", "read", "close", "connect"}
 	cfg.Enabled = true
 	p := New(cfg)
 	require.NoError(t, p.Start(t.Context(), env))
@@ -135,4 +155,18 @@ func TestSyscallProbeEvents(t *testing.T) {
 	for _, rec := range recs {
 		assert.Equal(t, int64(cmd.Process.Pid), rec.Attrs["process.pid"])
 	}
+
+	var conn []probeenv.Record
+	require.Eventually(t, func() bool {
+		conn = sink.Find(func(rec probeenv.Record) bool {
+			return rec.Attrs["syscall.name"] == "connect" && rec.Attrs["fs.fd"] == int64(r.SockFD)
+		})
+		return len(conn) == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	c := conn[0]
+	assert.Equal(t, "ECONNREFUSED", c.Attrs["error.type"])
+	assert.Equal(t, int64(-111), c.Attrs["syscall.return"])
+	assert.Equal(t, "127.0.0.1", c.Attrs["network.peer.address"], "decoded sockaddr")
+	assert.Equal(t, int64(r.Port), c.Attrs["network.peer.port"])
+	assert.Equal(t, "ipv4", c.Attrs["network.type"])
 }

@@ -14,7 +14,6 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "common.h"
-#include "submit.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -25,6 +24,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define SC_SELECTED 1
 #define SC_PATH_ARG0 2 /* selected; argument 0 is a path */
 #define SC_PATH_ARG1 3 /* selected; argument 1 is a path */
+#define SC_SOCKADDR_ARG1 4 /* selected; argument 1 is a struct sockaddr * */
+#define SC_SOCKADDR_ARG4 5 /* selected; argument 4 is a struct sockaddr * */
+#define SC_SOCKADDR_MAX 112 /* sizeof(struct sockaddr_un), rounded up */
 
 OTR_NO_PADDING_BEGIN
 
@@ -140,13 +142,26 @@ int BPF_PROG(sc_sys_exit, struct pt_regs *regs, long ret)
 			__u64 ptr = c->how == SC_PATH_ARG0 ? c->args[0] : c->args[1];
 			long n = bpf_probe_read_user_str(e->path, sizeof(e->path), (void *)ptr);
 			e->path_len = n > 0 ? (__u16)n : 0;
-			fp_submit(&sc_events, e, sizeof(*e));
+			otr_ringbuf_submit(&sc_events, e, sizeof(*e));
+		}
+	} else if (c->how == SC_SOCKADDR_ARG1 || c->how == SC_SOCKADDR_ARG4) {
+		/* The raw sockaddr (read at exit: accept/recvfrom fill it then),
+		 * in the path buffer; path_len = bytes read. */
+		struct sc_event *e = otr_ringbuf_reserve(&sc_events, sizeof(*e), OTR_PROBE_SYSCALL);
+		if (e) {
+			fill_event(e, c, ret, now);
+			__u64 ptr = c->how == SC_SOCKADDR_ARG1 ? c->args[1] : c->args[4];
+			if (ptr && bpf_probe_read_user(e->path, SC_SOCKADDR_MAX, (void *)ptr) == 0)
+				e->path_len = SC_SOCKADDR_MAX;
+			else if (ptr && bpf_probe_read_user(e->path, 16, (void *)ptr) == 0)
+				e->path_len = 16;
+			otr_ringbuf_submit(&sc_events, e, sizeof(*e));
 		}
 	} else {
 		struct sc_event *e = otr_ringbuf_reserve(&sc_events, SC_EVENT_NOPATH_SIZE, OTR_PROBE_SYSCALL);
 		if (e) {
 			fill_event(e, c, ret, now);
-			fp_submit(&sc_events, e, SC_EVENT_NOPATH_SIZE);
+			otr_ringbuf_submit(&sc_events, e, SC_EVENT_NOPATH_SIZE);
 		}
 	}
 	c->ts = 0;

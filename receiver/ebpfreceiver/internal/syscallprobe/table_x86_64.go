@@ -1,4 +1,6 @@
-// Code generated from /usr/include/x86_64-linux-gnu/asm/unistd_64.h (Linux 6.1 UAPI); DO NOT EDIT.
+// Generated from /usr/include/x86_64-linux-gnu/asm/unistd_64.h (Linux 6.1
+// UAPI); 451-466 added by hand from arch/x86/entry/syscalls/syscall_64.tbl
+// (up to Linux 6.13).
 
 package syscallprobe
 
@@ -366,4 +368,20 @@ var x86_64Syscalls = [...]string{
 	448: "process_mrelease",
 	449: "futex_waitv",
 	450: "set_mempolicy_home_node",
+	451: "cachestat",
+	452: "fchmodat2",
+	453: "map_shadow_stack",
+	454: "futex_wake",
+	455: "futex_wait",
+	456: "futex_requeue",
+	457: "statmount",
+	458: "listmount",
+	459: "lsm_get_self_attr",
+	460: "lsm_set_self_attr",
+	461: "lsm_list_modules",
+	462: "mseal",
+	463: "setxattrat",
+	464: "getxattrat",
+	465: "listxattrat",
+	466: "removexattrat",
 }

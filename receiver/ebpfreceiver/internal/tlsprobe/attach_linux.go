@@ -17,6 +17,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// idleScansBeforeDetach is the number of consecutive full scans finding no
+// process that maps a file before it is detached.
+const idleScansBeforeDetach = 2
+
 // maxRemembered bounds the files remembered as not hookable and the
 // reasons remembered as logged.
 const maxRemembered = 65536
@@ -30,6 +34,7 @@ type target struct {
 	hooks  int              // probe points
 	pinned bool             // system library or configured path: never detached
 	pids   map[int]struct{} // processes that mapped it at the last scan
+	idle   int              // consecutive full scans that found no process mapping it
 }
 
 // attacher attaches the probe's programs once per file and detaches files
@@ -161,7 +166,15 @@ func (a *attacher) scanAll() {
 		if t.pids == nil {
 			t.pids = map[int]struct{}{}
 		}
-		if len(t.pids) == 0 && !t.pinned {
+		if len(t.pids) > 0 || t.pinned {
+			t.idle = 0
+			continue
+		}
+		// Kept through one idle scan: a program run again soon (a CLI
+		// called in a loop) is then hooked from its first call instead of
+		// racing the attach after its exec.
+		t.idle++
+		if t.idle >= idleScansBeforeDetach {
 			a.detachLocked(t)
 		}
 	}

@@ -153,7 +153,10 @@ func TestGoClientInChrootAndDetach(t *testing.T) {
 	// maps shows host paths for a chroot (container paths for a mount namespace).
 	assert.Equal(t, inRoot, attrStr(recs[0], "payload.library.path"))
 
-	// The process exited: the next rescan detaches the file.
+	// The process exited: the file stays attached through one idle rescan
+	// (a program run again soon is hooked from its start), then is detached.
 	p.att.scanAll()
-	assert.False(t, p.att.isAttached(id), "still attached after the only process mapping it exited")
+	assert.True(t, p.att.isAttached(id), "detached at the first idle rescan")
+	p.att.scanAll()
+	assert.False(t, p.att.isAttached(id), "still attached after two rescans found no process mapping it")
 }

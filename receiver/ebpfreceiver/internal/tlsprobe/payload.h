@@ -63,7 +63,7 @@ struct conn_key {
 struct conn_state {
 	__u64 seq;        // next connection.sequence
 	__u64 start_ns;   // first time the connection was seen (socket id)
-	__u64 sk;         // struct sock* the tuple was resolved from
+	__u64 sock_ino;   // inode number of the socket the tuple came from
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u16 sport;
@@ -129,8 +129,10 @@ struct {
 } payload_scratch SEC(".maps");
 
 // sock_from_fd returns the struct sock of fd in the current task when fd is
-// a socket, NULL otherwise.
-static __always_inline struct sock *sock_from_fd(int fd)
+// a socket (and, when ino is not NULL, the socket's inode number: unique
+// for the socket's life, unlike the struct sock address that the slab
+// reuses), NULL otherwise.
+static __always_inline struct sock *sock_from_fd_ino(int fd, __u64 *ino)
 {
 	if (fd < 0)
 		return NULL;
@@ -150,10 +152,17 @@ static __always_inline struct sock *sock_from_fd(int fd)
 	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
 	if ((mode & S_IFMT_) != S_IFSOCK_)
 		return NULL;
+	if (ino)
+		*ino = BPF_CORE_READ(f, f_inode, i_ino);
 	struct socket *sock = BPF_CORE_READ(f, private_data);
 	if (!sock)
 		return NULL;
 	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline struct sock *sock_from_fd(int fd)
+{
+	return sock_from_fd_ino(fd, NULL);
 }
 
 // sock_is_tcp reports whether sk is an AF_INET/AF_INET6 TCP socket.
@@ -173,7 +182,6 @@ static __always_inline void fill_tuple(struct conn_state *st, struct sock *sk)
 	if (!sock_is_tcp(sk))
 		return;
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	st->sk = (__u64)sk;
 	st->family = family;
 	st->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	st->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -228,57 +236,111 @@ static __always_inline __u64 payload_ringbuf_flags(void)
 	return flags;
 }
 
-// chunk_ctx is the state of the bpf_loop over a call's chunks.
+// PAYLOAD_MAX_IOV bounds the iovecs of a vectored call that are captured.
+#define PAYLOAD_MAX_IOV 16
+
+// walk_state is the state of the walk over a call's bytes, from one buffer
+// or an iovec array, in chunks of at most PAYLOAD_CHUNK_SIZE that never
+// span two iovecs. It lives in a per-CPU map, not on the stack: the
+// verifier then sees unknown values in each step and checks the step once,
+// instead of once per iteration.
+struct walk_state {
+	__u64 buf;      // the buffer (iov == 0)
+	__u64 buf_len;
+	__u64 iov;      // user struct iovec array, or 0
+	__u64 iovcnt;
+	__u64 iov_i;    // current iovec
+	__u64 iov_off;  // offset in the current iovec (or buffer)
+	__u64 left;     // bytes still to capture
+	__u64 call_off; // offset in the call's data
+	__u64 chunk_i;  // chunks walked
+	__u64 emit;     // 0: count the chunks, 1: emit them
+	__u64 failed;   // a user read failed
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_state);
+} payload_walk SEC(".maps");
+
+// chunk_ctx is the bpf_loop context of the walk.
 struct chunk_ctx {
 	struct payload_event *e;
 	struct conn_state *st;
-	__u64 buf;
-	__u64 cap;
-	__u64 nchunks;
-	__u64 failed;
+	struct walk_state *w;
 };
 
-// emit_chunk emits chunk i of a call (a bpf_loop callback: the verifier
+// walk_chunk is one step of the walk (a bpf_loop callback: the verifier
 // checks it once, not once per chunk).
-static long emit_chunk(__u64 i, struct chunk_ctx *x)
+static long walk_chunk(__u64 step, struct chunk_ctx *cx)
 {
-	struct payload_event *e = x->e;
-	struct conn_state *st = x->st;
-	if (i >= x->nchunks || i >= PAYLOAD_MAX_CHUNKS || !e || !st)
+	struct walk_state *x = cx->w;
+	if (!x || x->left == 0)
 		return 1;
-	__u64 off = i * PAYLOAD_CHUNK_SIZE;
-	if (off >= x->cap)
-		return 1;
-	__u64 n = x->cap - off;
+	__u64 base = x->buf, len = x->buf_len;
+	if (x->iov) {
+		if (x->iov_i >= x->iovcnt || x->iov_i >= PAYLOAD_MAX_IOV)
+			return 1;
+		struct iovec v = {};
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)(x->iov + x->iov_i * sizeof(v))) != 0) {
+			x->failed = 1;
+			return 1;
+		}
+		base = (__u64)v.iov_base;
+		len = v.iov_len;
+	}
+	if (x->iov_off >= len) {
+		if (!x->iov)
+			return 1;
+		x->iov_i++;
+		x->iov_off = 0;
+		return 0;
+	}
+	__u64 n = len - x->iov_off;
+	if (n > x->left)
+		n = x->left;
 	if (n > PAYLOAD_CHUNK_SIZE)
 		n = PAYLOAD_CHUNK_SIZE;
-	barrier_var(n);
-	if (n > PAYLOAD_CHUNK_SIZE)
-		return 1;
-	e->offset = off;
-	e->chunk_index = i;
-	e->seq = __sync_fetch_and_add(&st->seq, 1);
-	if (bpf_probe_read_user(e->data, n, (void *)(x->buf + off)) != 0) {
-		// Unreadable user memory: an empty chunk marked truncated.
-		x->failed = 1;
-		e->truncated = 1;
-		n = 0;
+	if (x->emit) {
+		struct payload_event *e = cx->e;
+		struct conn_state *st = cx->st;
+		if (!e || !st)
+			return 1;
+		barrier_var(n);
+		if (n > PAYLOAD_CHUNK_SIZE)
+			return 1;
+		e->offset = x->call_off;
+		e->chunk_index = x->chunk_i;
+		e->seq = __sync_fetch_and_add(&st->seq, 1);
+		__u64 got = n;
+		if (bpf_probe_read_user(e->data, n, (void *)(base + x->iov_off)) != 0) {
+			// Unreadable user memory: an empty chunk marked truncated.
+			x->failed = 1;
+			e->truncated = 1;
+			got = 0;
+		}
+		e->data_len = got;
+		__u64 size = offsetof(struct payload_event, data) + got;
+		barrier_var(size);
+		if (size > sizeof(*e))
+			return 1;
+		if (bpf_ringbuf_output(&payload_events, e, size, payload_ringbuf_flags()) != 0)
+			otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_RINGBUF_FULL);
 	}
-	e->data_len = n;
-	__u64 size = offsetof(struct payload_event, data) + n;
-	barrier_var(size);
-	if (size > sizeof(*e))
-		return 1;
-	if (bpf_ringbuf_output(&payload_events, e, size, payload_ringbuf_flags()) != 0)
-		otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_RINGBUF_FULL);
+	x->chunk_i++;
+	x->call_off += n;
+	x->iov_off += n;
+	x->left -= n;
 	return 0;
 }
 
-// emit_payload_chunks_limited emits the captured bytes of one call (at most
-// avail of them are readable at c->buf) as ordered chunks; each chunk takes the next sequence number of the connection, so a
-// record lost in the ring buffer leaves a gap.
-static __always_inline void emit_payload_chunks_limited(struct payload_call *c, struct conn_key *key,
-							__u64 avail)
+// emit_payload emits the captured bytes of one call — from c->buf, or from
+// the iovcnt iovecs at iov when iov is not 0 — as ordered chunks; each chunk
+// takes the next sequence number of the connection, so a record lost in the
+// ring buffer leaves a gap.
+static __always_inline void emit_payload(struct payload_call *c, struct conn_key *key, __u64 iov, __u64 iovcnt)
 {
 	__u32 zero = 0;
 	__u64 now = bpf_ktime_get_ns();
@@ -289,14 +351,16 @@ static __always_inline void emit_payload_chunks_limited(struct payload_call *c, 
 	if (!st)
 		return;
 	if (c->fd >= 0) {
-		struct sock *sk = sock_from_fd(c->fd);
-		if (sk && (__u64)sk != st->sk) {
-			if (c->source == SRC_SOCKET && st->sk) {
+		__u64 ino = 0;
+		struct sock *sk = sock_from_fd_ino(c->fd, &ino);
+		if (sk && ino != st->sock_ino) {
+			if (c->source == SRC_SOCKET && st->sock_ino) {
 				// The fd now names another socket: a new connection.
 				st->seq = 0;
 				st->start_ns = c->start_ns;
 				st->role = 0;
 			}
+			st->sock_ino = ino;
 			fill_tuple(st, sk);
 		}
 	}
@@ -307,16 +371,37 @@ static __always_inline void emit_payload_chunks_limited(struct payload_call *c, 
 	__u64 limit = max_capture_bytes;
 	if (limit > PAYLOAD_CHUNK_SIZE * PAYLOAD_MAX_CHUNKS)
 		limit = PAYLOAD_CHUNK_SIZE * PAYLOAD_MAX_CHUNKS;
-	if (avail < limit)
-		limit = avail;
 	__u8 truncated = 0;
 	if (cap > limit) {
 		cap = limit;
 		truncated = 1;
 	}
-	__u32 nchunks = (cap + PAYLOAD_CHUNK_SIZE - 1) / PAYLOAD_CHUNK_SIZE;
-	if (nchunks == 0)
-		nchunks = 1;
+	// Count pass: how many chunks the walk gives, and whether the iovecs
+	// hold all of the captured bytes.
+	struct walk_state *w = bpf_map_lookup_elem(&payload_walk, &zero);
+	if (!w)
+		return;
+	w->buf = c->buf;
+	w->buf_len = cap;
+	w->iov = iov;
+	w->iovcnt = iovcnt;
+	w->iov_i = 0;
+	w->iov_off = 0;
+	w->left = cap;
+	w->call_off = 0;
+	w->chunk_i = 0;
+	w->emit = 0;
+	w->failed = 0;
+	struct chunk_ctx x = {.e = e, .st = st, .w = w};
+	bpf_loop(PAYLOAD_MAX_CHUNKS + PAYLOAD_MAX_IOV + 1, walk_chunk, &x, 0);
+	if (w->left)
+		truncated = 1;
+	__u64 nchunks = w->chunk_i;
+	if (nchunks == 0) {
+		if (w->failed)
+			otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_READ_FAILED);
+		return;
+	}
 
 	otr_fill_header(&e->hdr, PAYLOAD_KIND_DATA);
 	e->hdr.ktime = now;
@@ -339,17 +424,25 @@ static __always_inline void emit_payload_chunks_limited(struct payload_call *c, 
 	__builtin_memcpy(e->saddr, st->saddr, 16);
 	__builtin_memcpy(e->daddr, st->daddr, 16);
 
-	struct chunk_ctx x = {.e = e, .st = st, .buf = c->buf, .cap = cap, .nchunks = nchunks};
-	bpf_loop(PAYLOAD_MAX_CHUNKS, emit_chunk, &x, 0);
-	__u64 failed = x.failed;
-	if (failed)
+	// Emit pass.
+	__u64 failed = w->failed;
+	w->iov_i = 0;
+	w->iov_off = 0;
+	w->left = cap;
+	w->call_off = 0;
+	w->chunk_i = 0;
+	w->emit = 1;
+	w->failed = 0;
+	bpf_loop(PAYLOAD_MAX_CHUNKS + PAYLOAD_MAX_IOV + 1, walk_chunk, &x, 0);
+	if (failed || w->failed)
 		otr_count_loss(PAYLOAD_PROBE_ID, OTR_LOSS_READ_FAILED);
 }
 
-// emit_payload_chunks emits all of a call's bytes (up to the capture limit).
+// emit_payload_chunks emits all of a call's bytes at c->buf (up to the
+// capture limit).
 static __always_inline void emit_payload_chunks(struct payload_call *c, struct conn_key *key)
 {
-	emit_payload_chunks_limited(c, key, ~0ULL);
+	emit_payload(c, key, 0, 0);
 }
 
 // emit_exec tells user space that the current process exec'ed.

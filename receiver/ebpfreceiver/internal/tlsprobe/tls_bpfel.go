@@ -24,7 +24,7 @@ type tlsConnState struct {
 	_       structs.HostLayout
 	Seq     uint64
 	StartNs uint64
-	Sk      uint64
+	SockIno uint64
 	Saddr   [16]uint8
 	Daddr   [16]uint8
 	Sport   uint16
@@ -105,6 +105,21 @@ type tlsTlsCallKey struct {
 	G  uint64
 }
 
+type tlsWalkState struct {
+	_       structs.HostLayout
+	Buf     uint64
+	BufLen  uint64
+	Iov     uint64
+	Iovcnt  uint64
+	IovI    uint64
+	IovOff  uint64
+	Left    uint64
+	CallOff uint64
+	ChunkI  uint64
+	Emit    uint64
+	Failed  uint64
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
@@ -118,6 +133,7 @@ const (
 	tlsMapPayloadConns      = "payload_conns"
 	tlsMapPayloadEvents     = "payload_events"
 	tlsMapPayloadScratch    = "payload_scratch"
+	tlsMapPayloadWalk       = "payload_walk"
 	tlsMapTlsCalls          = "tls_calls"
 	tlsProgGoTlsEntry       = "go_tls_entry"
 	tlsProgGoTlsEntrySingle = "go_tls_entry_single"
@@ -197,6 +213,7 @@ type tlsMapSpecs struct {
 	PayloadConns      *ebpf.MapSpec `ebpf:"payload_conns"`
 	PayloadEvents     *ebpf.MapSpec `ebpf:"payload_events"`
 	PayloadScratch    *ebpf.MapSpec `ebpf:"payload_scratch"`
+	PayloadWalk       *ebpf.MapSpec `ebpf:"payload_walk"`
 	TlsCalls          *ebpf.MapSpec `ebpf:"tls_calls"`
 }
 
@@ -236,6 +253,7 @@ type tlsMaps struct {
 	PayloadConns      *ebpf.Map `ebpf:"payload_conns"`
 	PayloadEvents     *ebpf.Map `ebpf:"payload_events"`
 	PayloadScratch    *ebpf.Map `ebpf:"payload_scratch"`
+	PayloadWalk       *ebpf.Map `ebpf:"payload_walk"`
 	TlsCalls          *ebpf.Map `ebpf:"tls_calls"`
 }
 
@@ -250,6 +268,7 @@ func (m *tlsMaps) Close() error {
 		m.PayloadConns,
 		m.PayloadEvents,
 		m.PayloadScratch,
+		m.PayloadWalk,
 		m.TlsCalls,
 	)
 }

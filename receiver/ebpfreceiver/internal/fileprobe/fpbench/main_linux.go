@@ -190,7 +190,8 @@ func programStats(prefixes ...string) (ns, runs uint64) {
 }
 
 // external starts cmdline inside a private mount namespace with tracefs
-// mounted, and waits until its stdout shows ready.
+// mounted, and waits until its stdout shows ready (when ready is not
+// empty) and its programs (names starting with progs) have run.
 func external(cmdline, ready string, progs ...string) func() (func() (string, error), error) {
 	return func() (func() (string, error), error) {
 		cmd := exec.Command("unshare", "-m", "sh", "-c",
@@ -206,20 +207,25 @@ func external(cmdline, ready string, progs ...string) func() (func() (string, er
 		}
 		br := bufio.NewReader(stdout)
 		readyc := make(chan error, 1)
-		go func() {
-			for {
-				line, err := br.ReadString('\n')
-				if err != nil {
-					readyc <- fmt.Errorf("%s exited before it was ready: %w", cmdline, err)
-					return
+		if ready == "" {
+			readyc <- nil
+			go func() { _, _ = io.Copy(io.Discard, br) }()
+		} else {
+			go func() {
+				for {
+					line, err := br.ReadString('\n')
+					if err != nil {
+						readyc <- fmt.Errorf("%s exited before it was ready: %w", cmdline, err)
+						return
+					}
+					if strings.Contains(line, ready) {
+						readyc <- nil
+						_, _ = io.Copy(io.Discard, br)
+						return
+					}
 				}
-				if strings.Contains(line, ready) {
-					readyc <- nil
-					_, _ = io.Copy(io.Discard, br)
-					return
-				}
-			}
-		}()
+			}()
+		}
 		select {
 		case err := <-readyc:
 			if err != nil {
@@ -308,7 +314,7 @@ func run(rounds, pairs int, only []string, withStats, skipSustained bool) error 
 		{"b: file probe, every event emitted", ourProbe(workloadComm, &sinkB)},
 		{"c: file probe, filtered out in kernel", ourProbe("no-such-comm", &sinkC)},
 		{"d: bpftrace count sys_enter_openat", external(`bpftrace -e 'tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }'`, "Attaching", "sys_enter_opena")},
-		{"e: opensnoop > /dev/null", external("opensnoop", "PID", "tracepoint__syscalls__sys_e")},
+		{"e: opensnoop > /dev/null", external("opensnoop > /dev/null", "", "tracepoint__syscalls__sys_e")},
 	}
 	var chosen []tracer
 	for _, t := range all {
