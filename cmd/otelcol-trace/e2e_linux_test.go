@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -246,4 +247,54 @@ type otlpJSONLogs struct {
 			} `json:"logRecords"`
 		} `json:"scopeLogs"`
 	} `json:"resourceLogs"`
+}
+
+// TestDefaultConfig runs what `make run` runs — the binary on
+// config/default.yaml — finds a marked exec in the debug exporter's output
+// (its record and its process span), checks the collector does not trace
+// itself, and that SIGTERM shuts it down cleanly.
+func TestDefaultConfig(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the ebpf receiver loads BPF programs (run the tests as root, as CI does)")
+	}
+	bin, err := buildOnce()
+	require.NoError(t, err)
+
+	out := &lockedBuffer{}
+	// The collector's own metrics endpoint (:8888) is switched off so that
+	// tests running in parallel do not compete for the port.
+	cmd := exec.Command(bin, "--config", filepath.Join("..", "..", "config", "default.yaml"),
+		"--config", "yaml:service::telemetry::metrics::level: none")
+	cmd.Env = append(os.Environ(), "OTELCOL_TRACE_DATA_DIR="+t.TempDir())
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("collector output:\n%s", out.String())
+		}
+	})
+	require.Eventually(t, func() bool {
+		return strings.Contains(out.String(), "Everything is ready")
+	}, 60*time.Second, 100*time.Millisecond, "the collector did not start")
+
+	marker := fmt.Sprintf("default-config-%d", time.Now().UnixNano())
+	require.NoError(t, exec.Command("/bin/sh", "-c", "exec /bin/true "+marker+" x").Run())
+	wantArgs := fmt.Sprintf(`process.command_args=["/bin/true","%s","x"]`, marker)
+	require.Eventually(t, func() bool {
+		// The exec record and the span's resource both carry the argv.
+		return strings.Count(out.String(), wantArgs) >= 2
+	}, 30*time.Second, 100*time.Millisecond, "no exec record and span of the marked process")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the collector did not stop on SIGTERM")
+	}
+	require.Contains(t, out.String(), "Shutdown complete")
+	require.NotContains(t, out.String(), fmt.Sprintf("process.pid=%d ", cmd.Process.Pid), "the collector traced itself")
 }

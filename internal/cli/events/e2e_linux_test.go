@@ -45,21 +45,8 @@ func TestEndToEndDefaultConfig(t *testing.T) {
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "otelcol-trace")
 
-	// The real distribution on its default config once both have the
-	// localstore exporter; until then a stand-in main (testdata/standin:
-	// the ebpf receiver, localstore and the events sub-command) on a config
-	// of the same shape.
 	config := filepath.Join(root, "config", "default.yaml")
 	pkg := "./cmd/otelcol-trace"
-	comps, err := os.ReadFile(filepath.Join(root, "cmd", "otelcol-trace", "components.go"))
-	require.NoError(t, err)
-	defaultCfg, _ := os.ReadFile(config)
-	if !bytes.Contains(comps, []byte("localstoreexporter")) || !bytes.Contains(defaultCfg, []byte("localstore")) {
-		t.Log("the distribution or config/default.yaml has no localstore exporter yet: testing the stand-in testdata/standin")
-		pkg = "./internal/cli/events/testdata/standin"
-		config = filepath.Join(tmp, "standin.yaml")
-		require.NoError(t, os.WriteFile(config, []byte(standinConfig), 0o600))
-	}
 	build := exec.Command("go", "build", "-o", bin, pkg)
 	build.Dir = root
 	out, err := build.CombinedOutput()
@@ -76,7 +63,9 @@ func TestEndToEndDefaultConfig(t *testing.T) {
 
 	dataDir := filepath.Join(tmp, "data")
 	env := append(os.Environ(), store.EnvDataDir+"="+dataDir)
-	collector := exec.Command(bin, "--config", config)
+	// The collector's own metrics endpoint (:8888) is switched off so that
+	// tests running in parallel do not compete for the port.
+	collector := exec.Command(bin, "--config", config, "--config", "yaml:service::telemetry::metrics::level: none")
 	collector.Dir = root
 	collector.Env = env
 	var logs lockedOutput
@@ -153,31 +142,6 @@ func TestEndToEndDefaultConfig(t *testing.T) {
 	require.Equal(t, want, got, "exactly the workload's commands, each once")
 	t.Logf("found with events -s process.exec --json | jq: %q", got)
 }
-
-// standinConfig is config/default.yaml's shape for the stand-in binary.
-const standinConfig = `
-receivers:
-  ebpf:
-    probes:
-      process:
-        enabled: true
-processors:
-  batch:
-    timeout: 200ms
-exporters:
-  localstore:
-    batch:
-      flush_interval: 200ms
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [ebpf]
-      processors: [batch]
-      exporters: [localstore]
-`
 
 func randomHex(t *testing.T) string {
 	b := make([]byte, 6)
