@@ -388,7 +388,11 @@ func (a *Agent) setError(err error) {
 
 // run keeps the connection up until ctx ends.
 func (a *Agent) run(ctx context.Context, done chan struct{}) {
+	// orders tracks the goroutines answering snapshot orders, so that Stop
+	// returns only once they ended too.
+	var orders sync.WaitGroup
 	defer func() {
+		orders.Wait()
 		a.mu.Lock()
 		if a.done == done {
 			a.cancel, a.done = nil, nil
@@ -402,7 +406,7 @@ func (a *Agent) run(ctx context.Context, done chan struct{}) {
 	a.mu.Unlock()
 	backoff := minB
 	for {
-		connected, err := a.session(ctx)
+		connected, err := a.session(ctx, &orders)
 		if ctx.Err() != nil {
 			return
 		}
@@ -447,8 +451,9 @@ func (a *Agent) hello() Hello {
 }
 
 // session runs one connection: it returns whether the receiver welcomed
-// the program, and why the connection ended.
-func (a *Agent) session(ctx context.Context) (bool, error) {
+// the program, and why the connection ended. The goroutines answering
+// orders are added to orders.
+func (a *Agent) session(ctx context.Context, orders *sync.WaitGroup) (bool, error) {
 	a.mu.Lock()
 	ep, token, client := a.set.endpoint, a.set.token, a.client
 	a.mu.Unlock()
@@ -500,7 +505,7 @@ func (a *Agent) session(ctx context.Context) (bool, error) {
 				continue
 			}
 			session := a.Status().Session
-			go a.answerOrder(ctx, session, m)
+			orders.Go(func() { a.answerOrder(ctx, session, m) })
 		}
 		watchdog.Reset(silence)
 	}

@@ -11,11 +11,14 @@ import (
 	"time"
 )
 
-// goroutineStates are the runtime's status strings that are a state rather
-// than a wait reason.
-var goroutineStates = map[string]bool{
-	"idle": true, "runnable": true, "running": true, "syscall": true,
-	"waiting": true, "dead": true, "copystack": true, "preempted": true,
+// isGoroutineState reports whether status is one of the runtime's status
+// strings that are a state rather than a wait reason.
+func isGoroutineState(status string) bool {
+	switch status {
+	case "idle", "runnable", "running", "syscall", "waiting", "dead", "copystack", "preempted":
+		return true
+	}
+	return false
 }
 
 // dumpStacks runs runtime.Stack(all) into a buffer large enough for all
@@ -148,7 +151,7 @@ func parseHeader(g *Goroutine, inner string) bool {
 	switch {
 	case leaked:
 		g.State, g.WaitReason = "leaked", strings.TrimSpace(status)
-	case goroutineStates[status]:
+	case isGoroutineState(status):
 		g.State = status
 	default:
 		g.State, g.WaitReason = "waiting", status

@@ -17,7 +17,7 @@ type Config struct {
 	FirstByteEvents bool `mapstructure:"first_byte_events"`
 	// ResourceAttributePrefixes are moved from the record to the span's
 	// resource (one ResourceSpans per process), in addition to process.*,
-	// container.*, k8s.* and linux.cgroup.id.
+	// container.*, k8s.*, linux.cgroup.id and service.*.
 	ResourceAttributePrefixes []string `mapstructure:"resource_attribute_prefixes"`
 }
 

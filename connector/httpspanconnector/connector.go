@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -22,7 +23,8 @@ import (
 
 const exchangeEventName = "http.exchange"
 
-// bodyAttrs are left off spans when IncludeBodies is off.
+// isBodyAttr reports whether k holds captured content, left off spans when
+// IncludeBodies is off.
 func isBodyAttr(k string) bool {
 	switch k {
 	case "http.request.body.content", "http.response.body.content", "sse.events", "sse.text", "sse.thinking", "sse.tool_input":
@@ -42,7 +44,12 @@ type httpSpans struct {
 	spans    metric.Int64Counter
 	dropped  metric.Int64Counter
 	attr     attribute.KeyValue
+	// lastDropLog is when the last drop warning was logged (unix ns).
+	lastDropLog atomic.Int64
 }
+
+// dropLogInterval rate-limits the warning about dropped records.
+const dropLogInterval = 10 * time.Second
 
 func newConnector(set connector.Settings, cfg *Config, next consumer.Traces) (*httpSpans, error) {
 	m := set.MeterProvider.Meter(scopeName)
@@ -78,6 +85,7 @@ func (c *httpSpans) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
+		resKey := "" // computed once per resource, when it has an exchange
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
@@ -90,7 +98,10 @@ func (c *httpSpans) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 					dropped++
 					continue
 				}
-				spans := c.spansFor(td, groups, rl.Resource(), lr.Attributes())
+				if resKey == "" {
+					resKey = fmt.Sprint(rl.Resource().Attributes().AsRaw())
+				}
+				spans := c.spansFor(td, groups, resKey, rl.Resource(), lr.Attributes())
 				if c.makeSpan(spans.AppendEmpty(), lr) {
 					withParent++
 				} else {
@@ -107,7 +118,11 @@ func (c *httpSpans) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	if dropped > 0 {
 		c.dropped.Add(ctx, dropped, metric.WithAttributes(c.attr, attribute.String("reason", "no_method")))
-		c.logger.Debug("httpspans: http.exchange records without http.request.method were skipped", zap.Int64("count", dropped))
+		now := time.Now().UnixNano()
+		if last := c.lastDropLog.Load(); now-last >= int64(dropLogInterval) && c.lastDropLog.CompareAndSwap(last, now) {
+			c.logger.Warn("httpspans: http.exchange records without http.request.method were skipped (logged at most every 10s; see otelcol_httpspans_records_dropped)",
+				zap.Int64("count", dropped))
+		}
 	}
 	if td.SpanCount() == 0 {
 		return nil
@@ -125,10 +140,10 @@ func (c *httpSpans) isResourceAttr(k string) bool {
 }
 
 // spansFor returns the span slice of the record's process (one
-// ResourceSpans per resource and process).
-func (c *httpSpans) spansFor(td ptrace.Traces, groups map[string]ptrace.SpanSlice, res pcommon.Resource, attrs pcommon.Map) ptrace.SpanSlice {
+// ResourceSpans per resource and process); resKey identifies res.
+func (c *httpSpans) spansFor(td ptrace.Traces, groups map[string]ptrace.SpanSlice, resKey string, res pcommon.Resource, attrs pcommon.Map) ptrace.SpanSlice {
 	var key strings.Builder
-	fmt.Fprint(&key, res.Attributes().AsRaw())
+	key.WriteString(resKey)
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		if c.isResourceAttr(k) {
 			key.WriteString(k)

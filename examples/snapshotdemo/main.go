@@ -51,7 +51,8 @@ var (
 	backends           = []string{"db-1", "db-2"}
 )
 
-// dbMu is held forever by holdDatabaseLock, so acquireConnection blocks.
+// dbMu is locked by main for the life of the program, so acquireConnection
+// blocks.
 var dbMu sync.Mutex
 
 //go:noinline

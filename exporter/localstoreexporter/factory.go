@@ -108,7 +108,12 @@ func (s *sharedStore) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started == 0 {
-		return nil // shutdown without start
+		// Shutdown without start (a pipeline that failed to start): forget
+		// the store so that the factory does not keep it.
+		s.f.mu.Lock()
+		delete(s.f.stores, s.cfg)
+		s.f.mu.Unlock()
+		return nil
 	}
 	s.started--
 	if s.started > 0 {

@@ -41,7 +41,10 @@ type localStore struct {
 	failing bool
 	queue   chan []store.Record
 	stop    chan struct{}
-	done    chan struct{}
+	// stopOnce closes stop once: a shutdown cut short by its context may
+	// be called again.
+	stopOnce sync.Once
+	done     chan struct{}
 	// onFlush, when set, is called after every commit attempt (tests).
 	onFlush func(n int, err error)
 	// maxPageCount caps the database (tests simulate a full disk with it).
@@ -239,7 +242,7 @@ func (s *localStore) shutdown(ctx context.Context) error {
 	if s.writer == nil {
 		return nil
 	}
-	close(s.stop)
+	s.stopOnce.Do(func() { close(s.stop) })
 	select {
 	case <-s.done:
 	case <-ctx.Done():

@@ -25,7 +25,8 @@ type Config struct {
 	// (traceparent and tracestate are always kept).
 	CaptureHeaders bool `mapstructure:"capture_headers"`
 	// IdleTimeout is how long a connection may stay silent before its
-	// pending exchanges are flushed as incomplete and its state is freed.
+	// pending exchanges are flushed as incomplete; its state is freed after
+	// ten idle timeouts (a keep-alive connection keeps its sequence).
 	IdleTimeout time.Duration `mapstructure:"idle_timeout"`
 	// MaxConnections bounds the connections tracked at once; the least
 	// recently used one is flushed and forgotten when it is exceeded.

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
 // matcher is a compiled FilterConfig.
 type matcher struct {
 	methods []string
-	hosts   []string
+	hosts   []string // lower-case globs
 	paths   []*regexp.Regexp
 	status  [][2]int
 }
@@ -36,7 +37,10 @@ func compileMatcher(fc *FilterConfig) (*matcher, error) {
 	if fc == nil || (len(fc.Methods) == 0 && len(fc.Hosts) == 0 && len(fc.Paths) == 0 && len(fc.StatusCodes) == 0) {
 		return nil, nil
 	}
-	m := &matcher{hosts: fc.Hosts}
+	m := &matcher{}
+	for _, x := range fc.Hosts {
+		m.hosts = append(m.hosts, strings.ToLower(x))
+	}
 	for _, x := range fc.Methods {
 		m.methods = append(m.methods, strings.ToUpper(strings.TrimSpace(x)))
 	}
@@ -59,14 +63,17 @@ func compileMatcher(fc *FilterConfig) (*matcher, error) {
 
 // match reports whether every criterion that is set matches v.
 func (m *matcher) match(v *view) bool {
-	if len(m.methods) > 0 && !containsFunc(m.methods, func(x string) bool { return x == v.method }) {
+	if len(m.methods) > 0 && !slices.Contains(m.methods, v.method) {
 		return false
 	}
-	if len(m.hosts) > 0 && !containsFunc(m.hosts, func(x string) bool {
-		ok, _ := path.Match(strings.ToLower(x), strings.ToLower(v.host))
-		return ok
-	}) {
-		return false
+	if len(m.hosts) > 0 {
+		host := strings.ToLower(v.host)
+		if !slices.ContainsFunc(m.hosts, func(x string) bool {
+			ok, _ := path.Match(x, host)
+			return ok
+		}) {
+			return false
+		}
 	}
 	if len(m.paths) > 0 {
 		found := false
@@ -93,15 +100,6 @@ func (m *matcher) match(v *view) bool {
 		}
 	}
 	return true
-}
-
-func containsFunc(xs []string, f func(string) bool) bool {
-	for _, x := range xs {
-		if f(x) {
-			return true
-		}
-	}
-	return false
 }
 
 // keep reports whether an exchange passes the filters.

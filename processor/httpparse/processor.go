@@ -211,6 +211,7 @@ func (p *httpParseProcessor) flushIdle(ctx context.Context, now time.Time, all b
 	out := p.emit(done, &c)
 	p.mu.Unlock()
 	p.tel.record(ctx, &c)
+	p.logDrops(&c)
 	if out.LogRecordCount() == 0 {
 		return nil
 	}
@@ -521,6 +522,7 @@ func (p *httpParseProcessor) logDrops(c *counts) {
 		{"bad_record", c.badRecords}, {"duplicate", c.duplicates}, {"unparsed_bytes", c.unparsedBytes},
 		{"not_http_bytes", c.notHTTPBytes}, {"upgraded_bytes", c.upgradedBytes}, {"parse_error", c.parseErrors},
 		{"unpaired_response", c.unpaired}, {"partial_request", c.partialRequests}, {"gap_buffer_full", c.gapBufferFull},
+		{"gap_idle", c.gapIdle},
 		{"max_connections", c.limitConnections}, {"max_pending_requests", c.limitPending},
 	}
 	now := time.Now()

@@ -33,11 +33,7 @@ func newRedactor(cfg RedactionConfig) *redactor {
 	}
 	fields = append(fields, cfg.JSONFields...)
 	if len(fields) > 0 {
-		alt := make([]string, 0, len(fields))
-		for _, f := range fields {
-			alt = append(alt, regexp.QuoteMeta(strings.TrimSpace(f)))
-		}
-		names := "(?i:" + strings.Join(alt, "|") + ")"
+		names := anyOf(fields)
 		r.json = regexp.MustCompile(`("` + names + `"\s*:\s*)"(?:[^"\\]|\\.)*"?`)
 		r.form = regexp.MustCompile(`(^|&)(` + names + `=)[^&]*`)
 	}
@@ -46,13 +42,19 @@ func newRedactor(cfg RedactionConfig) *redactor {
 		params = append(params, defaultRedactedQueryParams()...)
 	}
 	if len(params) > 0 {
-		alt := make([]string, 0, len(params))
-		for _, f := range params {
-			alt = append(alt, regexp.QuoteMeta(strings.TrimSpace(f)))
-		}
-		r.query = regexp.MustCompile(`(^|&)((?i:` + strings.Join(alt, "|") + `)=)[^&]*`)
+		r.query = regexp.MustCompile(`(^|&)(` + anyOf(params) + `=)[^&]*`)
 	}
 	return r
+}
+
+// anyOf returns a case-insensitive regular expression group matching any
+// of names literally.
+func anyOf(names []string) string {
+	alt := make([]string, 0, len(names))
+	for _, n := range names {
+		alt = append(alt, regexp.QuoteMeta(strings.TrimSpace(n)))
+	}
+	return "(?i:" + strings.Join(alt, "|") + ")"
 }
 
 // queryString redacts credentials in a URL query string (without "?").

@@ -96,6 +96,7 @@ func (p *topologyProcessor) processMetrics(ctx context.Context, md pmetric.Metri
 	return md, nil
 }
 
+// forEachDataPoint calls fn with the attributes of every data point of m.
 func forEachDataPoint(m pmetric.Metric, fn func(pcommon.Map)) {
 	switch m.Type() {
 	case pmetric.MetricTypeGauge:
@@ -253,23 +254,34 @@ func (p *topologyProcessor) writeNamespaces(m pcommon.Map, hasPid bool, pid int6
 	}
 }
 
-func recordNamespaces(m pcommon.Map) (nsSet, bool) {
-	var ns nsSet
-	for _, k := range []struct {
-		key string
-		dst *int64
-	}{{attrNSPid, &ns.pid}, {attrNSMnt, &ns.mnt}, {attrNSNet, &ns.net}, {attrNSUts, &ns.uts}} {
-		v, ok := m.Get(k.key)
-		if !ok {
-			return ns, false
-		}
-		if *k.dst, ok = intValue(v); !ok {
-			return ns, false
-		}
+// recordNamespaces reads linux.namespace.{pid,mnt,net,uts} from m; ok is
+// false unless all four are there.
+func recordNamespaces(m pcommon.Map) (ns nsSet, ok bool) {
+	if ns.pid, ok = intAttr(m, attrNSPid); !ok {
+		return ns, false
+	}
+	if ns.mnt, ok = intAttr(m, attrNSMnt); !ok {
+		return ns, false
+	}
+	if ns.net, ok = intAttr(m, attrNSNet); !ok {
+		return ns, false
+	}
+	if ns.uts, ok = intAttr(m, attrNSUts); !ok {
+		return ns, false
 	}
 	return ns, ns.known()
 }
 
+// intAttr reads an int attribute of m (see intValue).
+func intAttr(m pcommon.Map, key string) (int64, bool) {
+	v, ok := m.Get(key)
+	if !ok {
+		return 0, false
+	}
+	return intValue(v)
+}
+
+// addHostName writes host.name into m (a resource) when absent.
 func (p *topologyProcessor) addHostName(m pcommon.Map) {
 	if p.hostName == "" {
 		return

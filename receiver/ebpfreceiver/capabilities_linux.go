@@ -52,11 +52,15 @@ func effectiveCaps() (uint64, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {
-			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			eff, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if err != nil {
+				return 0, fmt.Errorf("parse CapEff of /proc/self/status: %w", err)
+			}
+			return eff, nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("read /proc/self/status: %w", err)
 	}
 	return 0, errors.New("no CapEff line in /proc/self/status")
 }

@@ -390,24 +390,20 @@ func TestShutdownUnloadsPrograms(t *testing.T) {
 // TestStartWithoutCapabilities re-runs TestCapabilityErrorChild under capsh
 // without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN.
 func TestStartWithoutCapabilities(t *testing.T) {
-	requireRoot(t)
-	capsh, err := exec.LookPath("capsh")
-	if err != nil {
-		t.Skip("needs capsh (libcap2-bin) to drop capabilities")
-	}
-	self, err := os.Executable()
-	require.NoError(t, err)
-	cmd := exec.Command(capsh, "--drop=cap_bpf,cap_perfmon,cap_sys_admin", "--",
-		"-c", self+" -test.run=^TestCapabilityErrorChild$ -test.v -test.count=1")
-	cmd.Env = append(os.Environ(), "OTR_CAPABILITY_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "--- PASS: TestCapabilityErrorChild")
+	runChildUnderCapsh(t, "cap_bpf,cap_perfmon,cap_sys_admin", "TestCapabilityErrorChild", "1")
 }
 
 // TestStartWithMinimalCapabilities re-runs TestMinimalCapabilitiesChild
 // under capsh with CAP_SYS_ADMIN dropped: CAP_BPF + CAP_PERFMON suffice.
 func TestStartWithMinimalCapabilities(t *testing.T) {
+	runChildUnderCapsh(t, "cap_sys_admin", "TestMinimalCapabilitiesChild", "minimal")
+}
+
+// runChildUnderCapsh re-runs this test binary's test child under capsh with
+// the capabilities drop dropped and OTR_CAPABILITY_CHILD=mode, and requires
+// that it passes.
+func runChildUnderCapsh(t *testing.T, drop, child, mode string) {
+	t.Helper()
 	requireRoot(t)
 	capsh, err := exec.LookPath("capsh")
 	if err != nil {
@@ -415,12 +411,12 @@ func TestStartWithMinimalCapabilities(t *testing.T) {
 	}
 	self, err := os.Executable()
 	require.NoError(t, err)
-	cmd := exec.Command(capsh, "--drop=cap_sys_admin", "--",
-		"-c", self+" -test.run=^TestMinimalCapabilitiesChild$ -test.v -test.count=1")
-	cmd.Env = append(os.Environ(), "OTR_CAPABILITY_CHILD=minimal")
+	cmd := exec.Command(capsh, "--drop="+drop, "--",
+		"-c", self+" -test.run=^"+child+"$ -test.v -test.count=1")
+	cmd.Env = append(os.Environ(), "OTR_CAPABILITY_CHILD="+mode)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "--- PASS: TestMinimalCapabilitiesChild")
+	assert.Contains(t, string(out), "--- PASS: "+child)
 }
 
 func TestMinimalCapabilitiesChild(t *testing.T) {

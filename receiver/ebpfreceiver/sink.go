@@ -75,7 +75,9 @@ func (s *batchSink) resetLocked() {
 // forProbe returns the probe.Sink a probe gets.
 func (s *batchSink) forProbe(name string) probe.Sink { return &probeSink{s: s, probe: name} }
 
-func (s *batchSink) admitLocked(probeName string) bool {
+// admitLocked reserves room for one record, or says the queue is full; it
+// kicks an early flush when a batch is complete.
+func (s *batchSink) admitLocked() bool {
 	if s.pending >= s.queueSize {
 		return false
 	}
@@ -133,7 +135,7 @@ func (p *probeSink) EmitLog(fill func(plog.LogRecord)) bool {
 		return true // no logs pipeline: nothing is wanted
 	}
 	s.mu.Lock()
-	if !s.admitLocked(p.probe) {
+	if !s.admitLocked() {
 		s.mu.Unlock()
 		s.tel.Lost(p.probe, "queue_full", 1)
 		return false
@@ -150,7 +152,7 @@ func (p *probeSink) EmitSpan(fill func(pcommon.Resource, ptrace.Span)) bool {
 		return true
 	}
 	s.mu.Lock()
-	if !s.admitLocked(p.probe) {
+	if !s.admitLocked() {
 		s.mu.Unlock()
 		s.tel.Lost(p.probe, "queue_full", 1)
 		return false

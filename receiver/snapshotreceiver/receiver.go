@@ -213,6 +213,8 @@ func (r *snapshotReceiver) readJSON(w http.ResponseWriter, req *http.Request, li
 			return false
 		}
 		r.tel.refuse(req.Context(), reasonBadRequest)
+		r.warn.Warn("bad-body", "snapshot receiver: request whose body could not be read refused",
+			zap.String("path", req.URL.Path), zap.String("remote", req.RemoteAddr), zap.Error(err))
 		writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 		return false
 	}
@@ -242,6 +244,8 @@ func (r *snapshotReceiver) handleConnect(w http.ResponseWriter, req *http.Reques
 	}
 	if hello.Program == "" {
 		r.tel.refuse(req.Context(), reasonBadRequest)
+		r.warn.Warn("no-program", "snapshot receiver: connection without a program name refused",
+			zap.String("remote", req.RemoteAddr))
 		writeError(w, http.StatusBadRequest, "hello: program must not be empty")
 		return
 	}
@@ -315,6 +319,8 @@ func (r *snapshotReceiver) handleUpload(w http.ResponseWriter, req *http.Request
 	}
 	if up.Snapshot == nil || up.Snapshot.ID == "" {
 		r.tel.refuse(req.Context(), reasonBadRequest)
+		r.warn.Warn("no-snapshot-id", "snapshot receiver: upload without a snapshot id refused",
+			zap.String("remote", req.RemoteAddr))
 		writeError(w, http.StatusBadRequest, "upload: snapshot with an id is required")
 		return
 	}
@@ -323,6 +329,8 @@ func (r *snapshotReceiver) handleUpload(w http.ResponseWriter, req *http.Request
 	r.mu.Unlock()
 	if conn == nil {
 		r.tel.refuse(req.Context(), reasonUnknown)
+		r.warn.Warn("unknown-session", "snapshot receiver: upload from an unknown session refused (the process must reconnect)",
+			zap.String("remote", req.RemoteAddr), zap.String("snapshot.id", up.Snapshot.ID))
 		writeError(w, http.StatusConflict, "upload: unknown session (not connected): reconnect first")
 		return
 	}

@@ -102,12 +102,12 @@ func cpuTime() time.Duration {
 func run(n, p, ring, wakeup int, off bool) error {
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return fmt.Errorf("find own executable: %w", err)
 	}
 	sp := exec.Command(self, "-spawn", strconv.Itoa(n), "-p", strconv.Itoa(p))
 	stdin, err := sp.StdinPipe()
 	if err != nil {
-		return err
+		return fmt.Errorf("spawner stdin: %w", err)
 	}
 	if err := sp.Start(); err != nil {
 		return fmt.Errorf("start spawner: %w", err)
@@ -121,7 +121,7 @@ func run(n, p, ring, wakeup int, off bool) error {
 		"ring_buffer": map[string]any{"size": ring, "wakeup_bytes": wakeup},
 		"probes":      map[string]any{"process": map[string]any{"spans": false}},
 	}).Unmarshal(cfg); err != nil {
-		return err
+		return fmt.Errorf("receiver config: %w", err)
 	}
 	tel := componenttest.NewTelemetry()
 	set := receivertest.NewNopSettings(f.Type())
@@ -130,25 +130,24 @@ func run(n, p, ring, wakeup int, off bool) error {
 	c := &counter{}
 	r, err := f.CreateLogs(context.Background(), set, cfg, c)
 	if err != nil {
-		return err
+		return fmt.Errorf("create receiver: %w", err)
 	}
 	if !off {
 		if err := r.Start(context.Background(), componenttest.NewNopHost()); err != nil {
-			return err
+			return fmt.Errorf("start receiver: %w", err)
 		}
 	}
 	cpu0 := cpuTime()
 	start := time.Now()
 	if _, err := io.WriteString(stdin, "go\n"); err != nil {
-		return err
+		return fmt.Errorf("release spawner: %w", err)
 	}
 	if err := sp.Wait(); err != nil {
 		return fmt.Errorf("spawner: %w", err)
 	}
 	elapsed := time.Since(start)
 	// Wait for the tail: until every exit (n, the spawner and its runtime's
-	// pidfd probe child) arrived, or no
-	// progress for 2 s.
+	// pidfd probe child) arrived, or no progress for 2 s.
 	last, lastChange := int64(-1), time.Now()
 	for !off && c.exits.Load() < int64(n+2) && time.Since(lastChange) < 2*time.Second {
 		if v := c.exits.Load() + c.execs.Load(); v != last {
@@ -158,7 +157,7 @@ func run(n, p, ring, wakeup int, off bool) error {
 	}
 	cpu := cpuTime() - cpu0
 	if err := r.Shutdown(context.Background()); err != nil {
-		return err
+		return fmt.Errorf("shut down receiver: %w", err)
 	}
 	lost := map[string]int64{}
 	if m, err := tel.GetMetric("otelcol_ebpf_events_lost"); err == nil {

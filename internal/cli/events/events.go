@@ -121,6 +121,15 @@ func parseTime(flagName, s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--%s %q: want a duration (10m, 2h) or a time (2006-01-02T15:04:05Z07:00)", flagName, s)
 }
 
+// timeRange parses --since and --until against now.
+func (c *commonFlags) timeRange(now time.Time) (since, until time.Time, err error) {
+	if since, err = parseTime("since", c.since, now); err != nil {
+		return since, until, err
+	}
+	until, err = parseTime("until", c.until, now)
+	return since, until, err
+}
+
 // openStore finds and opens the store.
 func (c *commonFlags) openStore(ctx context.Context) (*store.Reader, error) {
 	if c.dataDir != "" {
@@ -208,11 +217,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		Receivers:    q.recvs,
 	}
 	var err error
-	if filter.Since, err = parseTime("since", q.since, now); err != nil {
-		fmt.Fprintln(stderr, "otelcol-trace events:", err)
-		return exitUsage
-	}
-	if filter.Until, err = parseTime("until", q.until, now); err != nil {
+	if filter.Since, filter.Until, err = q.timeRange(now); err != nil {
 		fmt.Fprintln(stderr, "otelcol-trace events:", err)
 		return exitUsage
 	}

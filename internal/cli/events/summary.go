@@ -43,11 +43,7 @@ func runSummary(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	now := time.Now()
 	f := store.SummaryFilter{Containers: c.containers, ProcessNames: c.names, EventNames: c.sources}
 	var err error
-	if f.Since, err = parseTime("since", c.since, now); err != nil {
-		fmt.Fprintln(stderr, "otelcol-trace events summary:", err)
-		return exitUsage
-	}
-	if f.Until, err = parseTime("until", c.until, now); err != nil {
+	if f.Since, f.Until, err = c.timeRange(now); err != nil {
 		fmt.Fprintln(stderr, "otelcol-trace events summary:", err)
 		return exitUsage
 	}

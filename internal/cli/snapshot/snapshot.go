@@ -21,6 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/otelcol-trace/otelcol-trace/receiver/snapshotreceiver"
 	lib "github.com/otelcol-trace/otelcol-trace/snapshot"
 )
 
@@ -127,6 +128,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return runTrigger(ctx, client, base, o, stdout, stderr)
 }
 
+// normalize turns an endpoint (host:port or an http(s) URL) into a base URL
+// without a trailing slash.
 func normalize(ep string) (string, error) {
 	if !strings.Contains(ep, "://") {
 		ep = "http://" + ep
@@ -141,6 +144,8 @@ func normalize(ep string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
+// httpClient returns a client without proxy that trusts caFile's
+// certificates when set.
 func httpClient(caFile string) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
@@ -165,13 +170,13 @@ func call(ctx context.Context, client *http.Client, method, u, token string, bod
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("encode the request: %w", err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build the request: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	if body != nil {
@@ -199,17 +204,6 @@ func call(ctx context.Context, client *http.Client, method, u, token string, bod
 	return out, nil
 }
 
-type process struct {
-	Program        string    `json:"program"`
-	Environment    string    `json:"environment"`
-	Host           string    `json:"host"`
-	PID            int       `json:"pid"`
-	GoVersion      string    `json:"go_version"`
-	GOOS           string    `json:"goos"`
-	GOARCH         string    `json:"goarch"`
-	ConnectedSince time.Time `json:"connected_since"`
-}
-
 func runList(ctx context.Context, client *http.Client, base string, o options, stdout, stderr io.Writer) int {
 	body, err := call(ctx, client, http.MethodGet, base+lib.PathProcesses, o.token, nil)
 	if err != nil {
@@ -221,7 +215,7 @@ func runList(ctx context.Context, client *http.Client, base string, o options, s
 		return 0
 	}
 	var out struct {
-		Processes []process `json:"processes"`
+		Processes []snapshotreceiver.ProcessInfo `json:"processes"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
 		fmt.Fprintf(stderr, "otelcol-trace snapshot list: malformed answer: %v\n", err)
@@ -238,32 +232,13 @@ func runList(ctx context.Context, client *http.Client, base string, o options, s
 	return 0
 }
 
-type result struct {
-	SnapshotID   string  `json:"snapshot_id"`
-	Program      string  `json:"program"`
-	Environment  string  `json:"environment"`
-	Host         string  `json:"host"`
-	PID          int     `json:"pid"`
-	Status       string  `json:"status"`
-	Goroutines   int     `json:"goroutines"`
-	Variables    int     `json:"variables"`
-	PauseSeconds float64 `json:"pause_seconds"`
-	Error        string  `json:"error"`
-}
-
 func runTrigger(ctx context.Context, client *http.Client, base string, o options, stdout, stderr io.Writer) int {
-	req := map[string]any{"timeout_seconds": o.timeout.Seconds()}
-	if o.environment != "" {
-		req["environment"] = o.environment
-	}
-	if o.program != "" {
-		req["program"] = o.program
-	}
-	if o.pid != 0 {
-		req["pid"] = o.pid
-	}
-	if len(o.variables) > 0 {
-		req["variables"] = []string(o.variables)
+	req := snapshotreceiver.TriggerRequest{
+		Environment:    o.environment,
+		Program:        o.program,
+		PID:            o.pid,
+		Variables:      o.variables,
+		TimeoutSeconds: o.timeout.Seconds(),
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout+10*time.Second)
 	defer cancel()
@@ -273,7 +248,7 @@ func runTrigger(ctx context.Context, client *http.Client, base string, o options
 		return 1
 	}
 	var out struct {
-		Snapshots []result `json:"snapshots"`
+		Snapshots []snapshotreceiver.TriggerResult `json:"snapshots"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
 		fmt.Fprintf(stderr, "otelcol-trace snapshot: malformed answer: %v\n", err)

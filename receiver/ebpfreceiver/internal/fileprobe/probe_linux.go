@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
 )
 
@@ -43,9 +44,8 @@ type fileProbe struct {
 	// The record being emitted (reader goroutine only): handle sets it and
 	// passes fill, bound once, to Sink.EmitLog, which calls it before it
 	// returns; this saves two allocations per record.
-	cur    pendingRecord
-	fill   func(plog.LogRecord)
-	closed bool
+	cur  pendingRecord
+	fill func(plog.LogRecord)
 }
 
 // New returns the file probe for cfg (checked again by Start).
@@ -108,22 +108,19 @@ func (p *fileProbe) Start(_ context.Context, env probe.Env) error {
 			return fmt.Errorf("file probe: set %s: %w", name, err)
 		}
 	}
-	if size := ringSize(p.cfg.RingBufferSize, env.RingBufferSize); size > 0 {
-		spec.Maps["file_events"].MaxEntries = size
+	if err := probeload.SetRingSize(spec, "file_events", p.cfg.RingBufferSize, env.RingBufferSize); err != nil {
+		return fmt.Errorf("file probe: %w", err)
 	}
 	spec.Maps["file_fds"].MaxEntries = uint32(p.cfg.MaxTrackedFDs)
 	objs := &fileObjects{}
-	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: sharedFor(spec, env.SharedMaps)}); err != nil {
+	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: probeload.SharedMaps(spec, env.SharedMaps)}); err != nil {
 		return fmt.Errorf("file probe: load BPF objects: %w", err)
 	}
 	p.objs = objs
-	for _, prog := range []*ebpf.Program{objs.FileSysEnter, objs.FileSysExit} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
-		if err != nil {
-			p.closeLocked()
-			return fmt.Errorf("file probe: attach %s: %w", prog, err)
-		}
-		p.links = append(p.links, l)
+	p.links, err = probeload.AttachRawTracepoints(objs.FileSysEnter, objs.FileSysExit)
+	if err != nil {
+		p.closeLocked()
+		return fmt.Errorf("file probe: %w", err)
 	}
 	rd, err := ringreader.Start(objs.FileEvents, ringreader.Options{
 		Probe: Name, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
@@ -134,26 +131,6 @@ func (p *fileProbe) Start(_ context.Context, env probe.Env) error {
 	}
 	p.reader = rd
 	return nil
-}
-
-// ringSize returns the probe's ring buffer size: its own override, else the
-// receiver's, else 0 (the size compiled into the object).
-func ringSize(own int, receiver uint32) uint32 {
-	if own > 0 {
-		return uint32(own)
-	}
-	return receiver
-}
-
-// sharedFor returns the shared maps that spec declares.
-func sharedFor(spec *ebpf.CollectionSpec, shared map[string]*ebpf.Map) map[string]*ebpf.Map {
-	out := map[string]*ebpf.Map{}
-	for name, m := range shared {
-		if _, ok := spec.Maps[name]; ok {
-			out[name] = m
-		}
-	}
-	return out
 }
 
 // handle decodes one record and emits it; it runs on the reader goroutine.
@@ -217,25 +194,7 @@ func (p *fileProbe) Close() error {
 }
 
 func (p *fileProbe) closeLocked() error {
-	var errs []error
-	for _, l := range p.links {
-		if err := l.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("file probe: detach: %w", err))
-		}
-	}
-	p.links = nil
-	if p.reader != nil {
-		p.reader.Drain(time.Second)
-		if err := p.reader.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("file probe: close reader: %w", err))
-		}
-		p.reader = nil
-	}
-	if p.objs != nil {
-		if err := p.objs.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("file probe: close BPF objects: %w", err))
-		}
-		p.objs = nil
-	}
-	return errors.Join(errs...)
+	err := probeload.Teardown("file probe", p.links, p.reader, p.objs)
+	p.links, p.reader, p.objs = nil, nil, nil
+	return err
 }

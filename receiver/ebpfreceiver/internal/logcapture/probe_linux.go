@@ -24,6 +24,7 @@ import (
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/bpfheaders"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/fileprobe"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/syscallprobe"
 )
@@ -125,33 +126,22 @@ func (p *captureProbe) Start(_ context.Context, env probe.Env) error {
 		return fmt.Errorf("logcapture probe: count CPUs: %w", err)
 	}
 	spec.Maps["log_scratch"].MaxEntries = uint32(ncpu)
-	if p.cfg.RingBufferSize > 0 {
-		spec.Maps["log_events"].MaxEntries = uint32(p.cfg.RingBufferSize)
-	} else if env.RingBufferSize > 0 {
-		spec.Maps["log_events"].MaxEntries = env.RingBufferSize
+	if err := probeload.SetRingSize(spec, "log_events", p.cfg.RingBufferSize, env.RingBufferSize); err != nil {
+		return fmt.Errorf("logcapture probe: %w", err)
 	}
 	spec.Maps["log_fds"].MaxEntries = uint32(p.cfg.MaxTrackedFDs)
-	shared := map[string]*ebpf.Map{}
-	for name, m := range env.SharedMaps {
-		if _, ok := spec.Maps[name]; ok {
-			shared[name] = m
-		}
-	}
 	objs := &logcaptureObjects{}
-	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: shared}); err != nil {
+	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: probeload.SharedMaps(spec, env.SharedMaps)}); err != nil {
 		return fmt.Errorf("logcapture probe: load BPF objects: %w", err)
 	}
 	p.objs = objs
 	if p.cfg.ScanExisting {
 		p.scanExisting()
 	}
-	for _, prog := range []*ebpf.Program{objs.LogSysEnter, objs.LogSysExit} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
-		if err != nil {
-			p.closeLocked()
-			return fmt.Errorf("logcapture probe: attach %s: %w", prog, err)
-		}
-		p.links = append(p.links, l)
+	p.links, err = probeload.AttachRawTracepoints(objs.LogSysEnter, objs.LogSysExit)
+	if err != nil {
+		p.closeLocked()
+		return fmt.Errorf("logcapture probe: %w", err)
 	}
 	rd, err := ringreader.Start(objs.LogEvents, ringreader.Options{
 		Probe: Name, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
 )
 
@@ -69,30 +70,19 @@ func (p *netProbe) Start(_ context.Context, env probe.Env) error {
 	if err := spec.Variables["want_failed"].Set(failed); err != nil {
 		return fmt.Errorf("network probe: set want_failed: %w", err)
 	}
-	if p.cfg.RingBufferSize > 0 {
-		spec.Maps["net_events"].MaxEntries = uint32(p.cfg.RingBufferSize)
-	} else if env.RingBufferSize > 0 {
-		spec.Maps["net_events"].MaxEntries = env.RingBufferSize
+	if err := probeload.SetRingSize(spec, "net_events", p.cfg.RingBufferSize, env.RingBufferSize); err != nil {
+		return fmt.Errorf("network probe: %w", err)
 	}
 	spec.Maps["net_socks"].MaxEntries = uint32(p.cfg.MaxTrackedSockets)
-	shared := map[string]*ebpf.Map{}
-	for name, m := range env.SharedMaps {
-		if _, ok := spec.Maps[name]; ok {
-			shared[name] = m
-		}
-	}
 	objs := &netObjects{}
-	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: shared}); err != nil {
+	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: probeload.SharedMaps(spec, env.SharedMaps)}); err != nil {
 		return fmt.Errorf("network probe: load BPF objects: %w", err)
 	}
 	p.objs = objs
-	for _, prog := range []*ebpf.Program{objs.NetSysEnter, objs.NetSysExit} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
-		if err != nil {
-			p.closeLocked()
-			return fmt.Errorf("network probe: attach %s: %w", prog, err)
-		}
-		p.links = append(p.links, l)
+	p.links, err = probeload.AttachRawTracepoints(objs.NetSysEnter, objs.NetSysExit)
+	if err != nil {
+		p.closeLocked()
+		return fmt.Errorf("network probe: %w", err)
 	}
 	rd, err := ringreader.Start(objs.NetEvents, ringreader.Options{
 		Probe: Name, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
@@ -139,25 +129,7 @@ func (p *netProbe) Close() error {
 }
 
 func (p *netProbe) closeLocked() error {
-	var errs []error
-	for _, l := range p.links {
-		if err := l.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("network probe: detach: %w", err))
-		}
-	}
-	p.links = nil
-	if p.reader != nil {
-		p.reader.Drain(time.Second)
-		if err := p.reader.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("network probe: close reader: %w", err))
-		}
-		p.reader = nil
-	}
-	if p.objs != nil {
-		if err := p.objs.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("network probe: close BPF objects: %w", err))
-		}
-		p.objs = nil
-	}
-	return errors.Join(errs...)
+	err := probeload.Teardown("network probe", p.links, p.reader, p.objs)
+	p.links, p.reader, p.objs = nil, nil, nil
+	return err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
@@ -79,6 +80,11 @@ func (p *Probe) Start(_ context.Context, env probe.Env) error {
 		sink = discardSink{Sink: env.Sink}
 	}
 	p.tracker = newTracker(p.cfg, env.Clock, sink)
+	if p.cfg.Spans && !p.opts.TreeOnly {
+		// After attaching (nothing forked from now on is missed) and before
+		// reading (the events of the seeded processes find them).
+		p.seed(env)
+	}
 	rd, err := ringreader.Start(coll.Maps["process_events"], ringreader.Options{
 		Probe: probeName, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
 	}, p.tracker.handle)
@@ -88,6 +94,27 @@ func (p *Probe) Start(_ context.Context, env probe.Env) error {
 	}
 	p.reader = rd
 	return nil
+}
+
+// seed adds the processes already running to the tracker; a failure is
+// logged and the probe runs without them.
+func (p *Probe) seed(env probe.Env) {
+	t0 := time.Now()
+	st, err := seedRunning(p.tracker, env.SharedMaps, uint32(env.SelfPID))
+	if err != nil {
+		env.Logger.Warn("cannot read the running processes: processes started before the receiver start new traces", zap.Error(err))
+		return
+	}
+	fields := []zap.Field{
+		zap.Int("scanned", st.Scanned), zap.Int("seeded", st.Seeded),
+		zap.Int("filtered", st.Filtered), zap.Duration("took", time.Since(t0)),
+	}
+	if st.NotSeeded > 0 {
+		env.Logger.Warn("process table too small for the running processes: the oldest are not seeded (raise probes.process.max_tracked_processes)",
+			append(fields, zap.Int("not_seeded", st.NotSeeded), zap.Int("max_tracked_processes", p.cfg.MaxTrackedProcesses))...)
+		return
+	}
+	env.Logger.Info("seeded the process table with the running processes", fields...)
 }
 
 // Close detaches, drains what is left in the ring, ends the spans of the

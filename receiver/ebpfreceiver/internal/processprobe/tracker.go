@@ -56,13 +56,20 @@ type procState struct {
 	parent    pcommon.SpanID
 	start     time.Time
 	execd     bool
-	name      string
-	path      string
-	args      []string
-	uid       uint32
-	owner     string
-	cgroupID  uint64
-	elem      *list.Element
+	// seeded: read from /proc at start (running before the receiver).
+	seeded bool
+	// active: the receiver saw the process or one of its descendants do
+	// something (exec, fork); implies every ancestor in its trace is
+	// active too. A seeded process's span is ended at shutdown only when
+	// active.
+	active   bool
+	name     string
+	path     string
+	args     []string
+	uid      uint32
+	owner    string
+	cgroupID uint64
+	elem     *list.Element
 }
 
 // tracker turns decoded events into records and keeps the bounded process
@@ -205,6 +212,7 @@ func (t *tracker) onExec(e execEvent) {
 		p.start = ts
 		p.execd = true
 	}
+	t.markActive(p)
 	p.name, p.path, p.args = name, path, e.args
 	p.uid, p.owner, p.cgroupID = e.hdr.UID, owner, e.hdr.CgroupID
 }
@@ -227,11 +235,17 @@ func (t *tracker) onFork(e forkEvent) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	start := t.clock.Wall(e.startTime)
 	if old := t.procs[e.hdr.PID]; old != nil {
+		if old.seeded && sameSeedStart(old.start, start) {
+			// Forked between attaching and seeding: the seeded entry is
+			// this process (its children may already refer to it).
+			return
+		}
 		// The pid was reused without us seeing its exit: forget it.
 		t.remove(old)
 	}
-	p := t.add(e.hdr.PID, e.hdr.PPID, t.clock.Wall(e.startTime))
+	p := t.add(e.hdr.PID, e.hdr.PPID, start)
 	if parent := t.procs[e.hdr.PPID]; parent != nil {
 		p.path, p.args, p.owner = parent.path, parent.args, parent.owner
 	}
@@ -294,6 +308,7 @@ func (t *tracker) add(pid, ppid uint32, start time.Time) *procState {
 		p.traceID = parent.traceID
 		p.parent = parent.spanID
 		t.lru.MoveToFront(parent.elem)
+		t.markActive(parent)
 	} else {
 		p.traceID = newTraceID()
 	}
@@ -301,6 +316,29 @@ func (t *tracker) add(pid, ppid uint32, start time.Time) *procState {
 	p.elem = t.lru.PushFront(p)
 	t.procs[pid] = p
 	return p
+}
+
+// sameSeedStart reports whether a kernel start time (ns) is the start time
+// /proc gave at seeding, which is rounded down to 10 ms ticks.
+func sameSeedStart(seeded, kernel time.Time) bool {
+	d := kernel.Sub(seeded)
+	return d > -time.Millisecond && d < time.Second/userHZ+time.Millisecond
+}
+
+// markActive marks p and its ancestors in its trace active (caller holds
+// mu); it stops at the first already active one, whose ancestors are.
+func (t *tracker) markActive(p *procState) {
+	for p != nil && !p.active {
+		p.active = true
+		if p.parent.IsEmpty() {
+			return
+		}
+		next := t.procs[p.ppid]
+		if next == nil || next.spanID != p.parent {
+			return // the parent exited, or its pid was reused
+		}
+		p = next
+	}
 }
 
 func (t *tracker) remove(p *procState) {
@@ -361,7 +399,9 @@ func (t *tracker) emitSpan(p *procState, end time.Time, code, sig int, byShutdow
 	})
 }
 
-// shutdown ends the span of every process still running.
+// shutdown ends the span of every process still running, except the
+// seeded ones (running before the receiver) that stayed idle: neither they
+// nor a descendant did anything the receiver saw.
 func (t *tracker) shutdown() {
 	if !t.cfg.Spans {
 		return
@@ -369,7 +409,9 @@ func (t *tracker) shutdown() {
 	t.mu.Lock()
 	procs := make([]*procState, 0, len(t.procs))
 	for e := t.lru.Back(); e != nil; e = e.Prev() {
-		procs = append(procs, e.Value.(*procState))
+		if p := e.Value.(*procState); !p.seeded || p.active {
+			procs = append(procs, p)
+		}
 	}
 	t.procs = map[uint32]*procState{}
 	t.lru.Init()

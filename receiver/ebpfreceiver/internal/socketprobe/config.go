@@ -35,8 +35,7 @@ type Config struct {
 }
 
 // NewDefaultConfig returns the default configuration: disabled; when enabled,
-// every TCP socket,
-// 64 KiB per call.
+// every TCP socket, 64 KiB per call.
 func NewDefaultConfig() Config {
 	return Config{MaxPayloadBytes: 64 << 10}
 }

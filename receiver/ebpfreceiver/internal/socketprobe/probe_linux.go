@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/tlsprobe/payload"
 )
@@ -26,8 +27,7 @@ type Probe struct {
 
 	mu      sync.Mutex
 	started bool
-	objs    socketObjects
-	loaded  bool
+	objs    *socketObjects
 	links   []link.Link
 	reader  *ringreader.Reader
 }
@@ -86,13 +86,10 @@ func (p *Probe) Start(_ context.Context, env probe.Env) error {
 		p.closeLocked()
 		return fmt.Errorf("socket probe: %w", err)
 	}
-	for _, prog := range []*ebpf.Program{p.objs.SocketSysEnter, p.objs.SocketSysExit} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
-		if err != nil {
-			p.closeLocked()
-			return fmt.Errorf("socket probe: attach %s: %w", prog, err)
-		}
-		p.links = append(p.links, l)
+	p.links, err = probeload.AttachRawTracepoints(p.objs.SocketSysEnter, p.objs.SocketSysExit)
+	if err != nil {
+		p.closeLocked()
+		return fmt.Errorf("socket probe: %w", err)
 	}
 	return nil
 }
@@ -121,23 +118,18 @@ func (p *Probe) load(env probe.Env) error {
 			return err
 		}
 	}
-	if env.RingBufferSize > 0 {
-		spec.Maps["payload_events"].MaxEntries = env.RingBufferSize
+	if err := probeload.SetRingSize(spec, "payload_events", 0, env.RingBufferSize); err != nil {
+		return fmt.Errorf("socket probe: %w", err)
 	}
-	shared := map[string]*ebpf.Map{}
-	for name, m := range env.SharedMaps {
-		if _, ok := spec.Maps[name]; ok {
-			shared[name] = m
-		}
-	}
-	if err := spec.LoadAndAssign(&p.objs, &ebpf.CollectionOptions{MapReplacements: shared}); err != nil {
+	objs := &socketObjects{}
+	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: probeload.SharedMaps(spec, env.SharedMaps)}); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return fmt.Errorf("socket probe: load BPF objects: %+v", ve)
 		}
 		return fmt.Errorf("socket probe: load BPF objects: %w", err)
 	}
-	p.loaded = true
+	p.objs = objs
 	for _, port := range p.cfg.Ports {
 		if err := p.objs.SocketPorts.Update(uint16(port), uint8(1), ebpf.UpdateAny); err != nil {
 			return fmt.Errorf("socket probe: add port %d to the filter: %w", port, err)
@@ -164,19 +156,7 @@ func (p *Probe) Close() error {
 }
 
 func (p *Probe) closeLocked() error {
-	var errs []error
-	for _, l := range p.links {
-		errs = append(errs, l.Close())
-	}
-	p.links = nil
-	if p.reader != nil {
-		p.reader.Drain(time.Second)
-		errs = append(errs, p.reader.Close())
-		p.reader = nil
-	}
-	if p.loaded {
-		errs = append(errs, p.objs.Close())
-		p.loaded = false
-	}
-	return errors.Join(errs...)
+	err := probeload.Teardown("socket probe", p.links, p.reader, p.objs)
+	p.links, p.reader, p.objs = nil, nil, nil
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
 )
 
@@ -60,19 +61,11 @@ func (p *syscallProbe) Start(_ context.Context, env probe.Env) error {
 	if err != nil {
 		return fmt.Errorf("syscall probe: load BPF spec: %w", err)
 	}
-	if p.cfg.RingBufferSize > 0 {
-		spec.Maps["sc_events"].MaxEntries = uint32(p.cfg.RingBufferSize)
-	} else if env.RingBufferSize > 0 {
-		spec.Maps["sc_events"].MaxEntries = env.RingBufferSize
-	}
-	shared := map[string]*ebpf.Map{}
-	for name, m := range env.SharedMaps {
-		if _, ok := spec.Maps[name]; ok {
-			shared[name] = m
-		}
+	if err := probeload.SetRingSize(spec, "sc_events", p.cfg.RingBufferSize, env.RingBufferSize); err != nil {
+		return fmt.Errorf("syscall probe: %w", err)
 	}
 	objs := &syscallObjects{}
-	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: shared}); err != nil {
+	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: probeload.SharedMaps(spec, env.SharedMaps)}); err != nil {
 		return fmt.Errorf("syscall probe: load BPF objects: %w", err)
 	}
 	p.objs = objs
@@ -84,13 +77,10 @@ func (p *syscallProbe) Start(_ context.Context, env probe.Env) error {
 			return fmt.Errorf("syscall probe: select %s: %w", name, err)
 		}
 	}
-	for _, prog := range []*ebpf.Program{objs.ScSysEnter, objs.ScSysExit} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: prog, AttachType: ebpf.AttachTraceRawTp})
-		if err != nil {
-			p.closeLocked()
-			return fmt.Errorf("syscall probe: attach %s: %w", prog, err)
-		}
-		p.links = append(p.links, l)
+	p.links, err = probeload.AttachRawTracepoints(objs.ScSysEnter, objs.ScSysExit)
+	if err != nil {
+		p.closeLocked()
+		return fmt.Errorf("syscall probe: %w", err)
 	}
 	rd, err := ringreader.Start(objs.ScEvents, ringreader.Options{
 		Probe: ProbeName, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
@@ -121,25 +111,7 @@ func (p *syscallProbe) Close() error {
 }
 
 func (p *syscallProbe) closeLocked() error {
-	var errs []error
-	for _, l := range p.links {
-		if err := l.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("syscall probe: detach: %w", err))
-		}
-	}
-	p.links = nil
-	if p.reader != nil {
-		p.reader.Drain(time.Second)
-		if err := p.reader.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("syscall probe: close reader: %w", err))
-		}
-		p.reader = nil
-	}
-	if p.objs != nil {
-		if err := p.objs.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("syscall probe: close BPF objects: %w", err))
-		}
-		p.objs = nil
-	}
-	return errors.Join(errs...)
+	err := probeload.Teardown("syscall probe", p.links, p.reader, p.objs)
+	p.links, p.reader, p.objs = nil, nil, nil
+	return err
 }

@@ -224,11 +224,14 @@ func (a *attacher) ensureLocked(id fileID, openPath, path string) *target {
 	}
 	hooks, err := inspectELF(openPath)
 	if err != nil {
-		a.nothing[id] = true
 		a.logOnce(id.String(), "tls probe: file not probed", zap.String("path", path), zap.Error(err))
 		if hooks == nil || hooks.empty() {
+			a.nothing[id] = true
 			return nil
 		}
+		// Partly hookable (e.g. its Go part is not): attach the rest. Not
+		// marked as nothing-to-hook, so that it is attached again after a
+		// detach.
 	}
 	if !a.cfg.OpenSSL {
 		hooks.OpenSSL = nil
@@ -368,6 +371,7 @@ func (a *attacher) detachLocked(t *target) {
 	}
 	t.links = nil
 	delete(a.targets, t.id)
+	a.paths.Delete(t.cookie) // cookies are never reused: keep the map bounded
 	a.logger.Info("tls probe detached: no process maps the file any more", zap.String("path", t.path))
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/bpfheaders"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/tlsprobe/payload"
 )
@@ -128,8 +129,8 @@ func (p *Probe) load(env probe.Env) error {
 	if err := spec.Variables["max_capture_bytes"].Set(uint32(p.cfg.MaxPayloadBytes)); err != nil {
 		return fmt.Errorf("tls probe: set max_capture_bytes: %w", err)
 	}
-	if env.RingBufferSize > 0 {
-		spec.Maps["payload_events"].MaxEntries = env.RingBufferSize
+	if err := probeload.SetRingSize(spec, "payload_events", 0, env.RingBufferSize); err != nil {
+		return fmt.Errorf("tls probe: %w", err)
 	}
 	multi := !p.singleUprobes && features.HaveBPFLinkUprobeMulti() == nil
 	names := [4]string{"tls_entry", "tls_ret", "go_tls_entry", "go_tls_ret"}
@@ -140,7 +141,7 @@ func (p *Probe) load(env probe.Env) error {
 		}
 		delete(spec.Programs, unused)
 	}
-	p.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: sharedFor(spec, env.SharedMaps)})
+	p.coll, err = ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: probeload.SharedMaps(spec, env.SharedMaps)})
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
@@ -160,17 +161,6 @@ func (p *Probe) load(env probe.Env) error {
 	}
 	p.ring = p.coll.Maps["payload_events"]
 	return nil
-}
-
-// sharedFor returns the shared maps the spec declares.
-func sharedFor(spec *ebpf.CollectionSpec, shared map[string]*ebpf.Map) map[string]*ebpf.Map {
-	out := map[string]*ebpf.Map{}
-	for name, m := range shared {
-		if _, ok := spec.Maps[name]; ok {
-			out[name] = m
-		}
-	}
-	return out
 }
 
 // handle decodes one ring buffer record.
