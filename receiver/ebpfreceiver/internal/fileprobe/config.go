@@ -3,6 +3,8 @@ package fileprobe
 import (
 	"errors"
 	"fmt"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 )
 
 // Event kinds that Config.Events may name.
@@ -65,8 +67,8 @@ func (c *Config) Validate() error {
 		}
 		seen[e] = true
 	}
-	if c.RingBufferSize != 0 && (c.RingBufferSize < 64<<10 || c.RingBufferSize > 1<<30 || c.RingBufferSize&(c.RingBufferSize-1) != 0) {
-		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be 0 (the receiver's size) or a power of two between 65536 and 1073741824", c.RingBufferSize))
+	if err := probeload.CheckRingBufferSize(c.RingBufferSize); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxTrackedFDs < 1024 || c.MaxTrackedFDs > 1<<22 {
 		errs = append(errs, fmt.Errorf("max_tracked_fds: %d out of range [1024, %d]", c.MaxTrackedFDs, 1<<22))

@@ -3,6 +3,8 @@ package netprobe
 import (
 	"errors"
 	"fmt"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 )
 
 // Config is the configuration of the network probe.
@@ -31,8 +33,8 @@ func NewDefaultConfig() Config {
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.RingBufferSize != 0 && (c.RingBufferSize < 64<<10 || c.RingBufferSize > 1<<30 || c.RingBufferSize&(c.RingBufferSize-1) != 0) {
-		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be 0 (the receiver's size) or a power of two between 65536 and 1073741824", c.RingBufferSize))
+	if err := probeload.CheckRingBufferSize(c.RingBufferSize); err != nil {
+		errs = append(errs, err)
 	}
 	if c.MaxTrackedSockets < 1024 || c.MaxTrackedSockets > 1<<22 {
 		errs = append(errs, fmt.Errorf("max_tracked_sockets: %d out of range [1024, %d]", c.MaxTrackedSockets, 1<<22))

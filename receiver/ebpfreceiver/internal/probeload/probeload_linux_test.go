@@ -4,6 +4,7 @@ package probeload
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/cilium/ebpf"
@@ -61,4 +62,14 @@ func TestTeardown(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "x probe: close BPF objects: boom", err.Error())
 	assert.ErrorIs(t, err, bad.err)
+}
+
+func TestCheckRingBufferSize(t *testing.T) {
+	for _, ok := range []int{0, 64 << 10, 16 << 20, 1 << 30} {
+		assert.NoError(t, CheckRingBufferSize(ok), ok)
+	}
+	for _, bad := range []int{-1, 4096, 100000, 2 << 30} {
+		assert.EqualError(t, CheckRingBufferSize(bad),
+			fmt.Sprintf("ring_buffer_size: %d must be 0 (the receiver's size) or a power of two between 65536 and 1073741824", bad))
+	}
 }

@@ -3,6 +3,8 @@ package syscallprobe
 import (
 	"errors"
 	"fmt"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 )
 
 // Config is the configuration of the generic syscall probe.
@@ -40,8 +42,8 @@ func (c *Config) Validate() error {
 		}
 		seen[s] = true
 	}
-	if c.RingBufferSize != 0 && (c.RingBufferSize < 64<<10 || c.RingBufferSize > 1<<30 || c.RingBufferSize&(c.RingBufferSize-1) != 0) {
-		errs = append(errs, fmt.Errorf("ring_buffer_size: %d must be 0 (the receiver's size) or a power of two between 65536 and 1073741824", c.RingBufferSize))
+	if err := probeload.CheckRingBufferSize(c.RingBufferSize); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
