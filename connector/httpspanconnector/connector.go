@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -19,6 +18,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-trace/otelcol-trace/internal/ratelog"
 )
 
 const exchangeEventName = "http.exchange"
@@ -44,8 +45,8 @@ type httpSpans struct {
 	spans    metric.Int64Counter
 	dropped  metric.Int64Counter
 	attr     attribute.KeyValue
-	// lastDropLog is when the last drop warning was logged (unix ns).
-	lastDropLog atomic.Int64
+	// dropLog writes the drop warning at most once per dropLogInterval.
+	dropLog *ratelog.Logger
 }
 
 // dropLogInterval rate-limits the warning about dropped records.
@@ -69,6 +70,7 @@ func newConnector(set connector.Settings, cfg *Config, next consumer.Traces) (*h
 		spans:    spans,
 		dropped:  dropped,
 		attr:     attribute.String("connector", set.ID.String()),
+		dropLog:  ratelog.New(set.Logger, dropLogInterval),
 	}, nil
 }
 
@@ -118,11 +120,8 @@ func (c *httpSpans) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	if dropped > 0 {
 		c.dropped.Add(ctx, dropped, metric.WithAttributes(c.attr, attribute.String("reason", "no_method")))
-		now := time.Now().UnixNano()
-		if last := c.lastDropLog.Load(); now-last >= int64(dropLogInterval) && c.lastDropLog.CompareAndSwap(last, now) {
-			c.logger.Warn("httpspans: http.exchange records without http.request.method were skipped (logged at most every 10s; see otelcol_httpspans_records_dropped)",
-				zap.Int64("count", dropped))
-		}
+		c.dropLog.Warn("no_method", "httpspans: http.exchange records without http.request.method were skipped (logged at most every 10s; see otelcol_httpspans_records_dropped)",
+			zap.Int64("count", dropped))
 	}
 	if td.SpanCount() == 0 {
 		return nil

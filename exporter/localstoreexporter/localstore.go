@@ -16,9 +16,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-trace/otelcol-trace/exporter/localstoreexporter/store"
+	"github.com/otelcol-trace/otelcol-trace/internal/ratelog"
 )
 
 var errShutDown = errors.New("localstore exporter is shut down")
+
+// errLogInterval is the least time between two error entries of one reason.
+const errLogInterval = 10 * time.Second
 
 // localStore owns the store writer and the goroutine that batches records
 // into transactions and applies retention.
@@ -26,7 +30,7 @@ type localStore struct {
 	cfg    *Config
 	set    exporter.Settings
 	logger *zap.Logger
-	errLog *rateLimitedLog
+	errLog *ratelog.Logger
 	env    store.Env
 
 	// convMu guards conv: the three signal exporters convert concurrently.
@@ -56,7 +60,7 @@ func newLocalStore(cfg *Config, set exporter.Settings) *localStore {
 		cfg:    cfg,
 		set:    set,
 		logger: set.Logger,
-		errLog: newRateLimitedLog(set.Logger, 10*time.Second),
+		errLog: ratelog.New(set.Logger, errLogInterval, ratelog.WithSuppressedCount("suppressed_since_last_log")),
 		env:    store.ProcessEnv(),
 		conv:   newRecordConverter(),
 	}
@@ -207,7 +211,7 @@ func (s *localStore) commit(ctx context.Context, recs []store.Record) {
 			reason = reasonDiskFull
 		}
 		s.tel.recordDropped(ctx, len(recs), reason)
-		s.errLog.error(reason, "Dropped records: could not write them to the local event store",
+		s.errLog.Error(reason, "Dropped records: could not write them to the local event store",
 			zap.String("reason", reason), zap.Int("records", len(recs)), zap.String("path", s.writer.Path()), zap.Error(err))
 	}
 	if s.onFlush != nil {
@@ -229,7 +233,7 @@ func (s *localStore) applyRetention(ctx context.Context) {
 	s.tel.recordDeleted(ctx, res.DeletedByAge, reasonMaxAge)
 	s.tel.recordDeleted(ctx, res.DeletedBySize, reasonMaxSize)
 	if err != nil {
-		s.errLog.error("retention", "Applying retention to the local event store failed", zap.String("path", s.writer.Path()), zap.Error(err))
+		s.errLog.Error("retention", "Applying retention to the local event store failed", zap.String("path", s.writer.Path()), zap.Error(err))
 		return
 	}
 	if res.DeletedByAge+res.DeletedBySize > 0 {

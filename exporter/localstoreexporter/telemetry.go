@@ -3,13 +3,10 @@ package localstoreexporter
 import (
 	"context"
 	"fmt"
-	"sync"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"go.uber.org/zap"
 )
 
 const scopeName = "github.com/otelcol-trace/otelcol-trace/exporter/localstoreexporter"
@@ -96,36 +93,4 @@ func (t *storeTelemetry) close() {
 	if t.reg != nil {
 		_ = t.reg.Unregister()
 	}
-}
-
-// rateLimitedLog logs an error of a given key at most once per interval and
-// says how many were suppressed in between.
-type rateLimitedLog struct {
-	logger   *zap.Logger
-	interval time.Duration
-	mu       sync.Mutex
-	last     map[string]time.Time
-	skipped  map[string]int
-}
-
-func newRateLimitedLog(logger *zap.Logger, interval time.Duration) *rateLimitedLog {
-	return &rateLimitedLog{logger: logger, interval: interval, last: map[string]time.Time{}, skipped: map[string]int{}}
-}
-
-func (r *rateLimitedLog) error(key, msg string, fields ...zap.Field) {
-	r.mu.Lock()
-	now := time.Now()
-	if last, ok := r.last[key]; ok && now.Sub(last) < r.interval {
-		r.skipped[key]++
-		r.mu.Unlock()
-		return
-	}
-	skipped := r.skipped[key]
-	r.last[key] = now
-	r.skipped[key] = 0
-	r.mu.Unlock()
-	if skipped > 0 {
-		fields = append(fields, zap.Int("suppressed_since_last_log", skipped))
-	}
-	r.logger.Error(msg, fields...)
 }

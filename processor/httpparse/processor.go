@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processorhelper"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-trace/otelcol-trace/internal/ratelog"
 	"github.com/otelcol-trace/otelcol-trace/processor/httpparse/internal/h1"
 	"github.com/otelcol-trace/otelcol-trace/processor/httpparse/internal/sse"
 )
@@ -107,10 +108,13 @@ type httpParseProcessor struct {
 	redactor *redactor
 	now      func() time.Time
 
-	mu     sync.Mutex
-	conns  map[string]*connState
-	lru    *list.List // front: most recently used
-	logged map[string]time.Time
+	mu    sync.Mutex
+	conns map[string]*connState
+	lru   *list.List // front: most recently used
+
+	// dropLog writes the drop warnings, at most once per reason and
+	// dropLogInterval.
+	dropLog *ratelog.Logger
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -146,10 +150,10 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*htt
 				MaxTextBytes:  cfg.SSE.MaxTextBytes,
 			},
 		},
-		conns:  make(map[string]*connState),
-		lru:    list.New(),
-		logged: make(map[string]time.Time),
-		stop:   make(chan struct{}),
+		conns:   make(map[string]*connState),
+		lru:     list.New(),
+		dropLog: ratelog.New(set.Logger, dropLogInterval),
+		stop:    make(chan struct{}),
 	}, nil
 }
 
@@ -512,6 +516,9 @@ func (p *httpParseProcessor) harvest(cs *connState, done []completed, c *counts)
 	return done
 }
 
+// dropLogInterval is the least time between two drop warnings of one reason.
+const dropLogInterval = 10 * time.Second
+
 // logDrops logs what was dropped, at most once per reason every 10 seconds.
 func (p *httpParseProcessor) logDrops(c *counts) {
 	type drop struct {
@@ -525,21 +532,11 @@ func (p *httpParseProcessor) logDrops(c *counts) {
 		{"gap_idle", c.gapIdle},
 		{"max_connections", c.limitConnections}, {"max_pending_requests", c.limitPending},
 	}
-	now := time.Now()
 	for _, d := range drops {
 		if d.n == 0 {
 			continue
 		}
-		p.mu.Lock()
-		last, seen := p.logged[d.reason]
-		ok := !seen || now.Sub(last) >= 10*time.Second
-		if ok {
-			p.logged[d.reason] = now
-		}
-		p.mu.Unlock()
-		if ok {
-			p.logger.Warn("httpparse dropped data (logged at most every 10s per reason; see otelcol_httpparse_* metrics)",
-				zap.String("reason", d.reason), zap.Int64("count", d.n))
-		}
+		p.dropLog.Warn(d.reason, "httpparse dropped data (logged at most every 10s per reason; see otelcol_httpparse_* metrics)",
+			zap.String("reason", d.reason), zap.Int64("count", d.n))
 	}
 }

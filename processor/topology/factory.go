@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
+
+	"github.com/otelcol-trace/otelcol-trace/internal/ratelog"
 )
 
 const (
@@ -162,7 +164,8 @@ func (s *sharedResolvers) newProcessor(set processor.Settings, cfg component.Con
 		hostName: host,
 		logger:   set.Logger,
 		tel:      sr.tel,
-		missLog:  rateLimitedLog{every: 30 * time.Second},
+		// The clock is read through the resolver's, which tests replace.
+		missLog: ratelog.New(set.Logger, logInterval, ratelog.WithClock(func() time.Time { return sr.res.now() })),
 	}
 	return p, sr, c, nil
 }

@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-trace/otelcol-trace/internal/ratelog"
 )
 
 // topologyProcessor adds container, pod and namespace metadata to the
@@ -19,7 +21,7 @@ type topologyProcessor struct {
 	hostName string
 	logger   *zap.Logger
 	tel      *telemetry
-	missLog  rateLimitedLog
+	missLog  *ratelog.Logger
 }
 
 // missCounts counts, per reason, what one batch left without metadata.
@@ -144,8 +146,8 @@ func (p *topologyProcessor) finish(ctx context.Context, st *batchState) {
 		p.tel.missing.Add(ctx, n, reasonAttr(reason))
 		total += n
 	}
-	if total > 0 && p.missLog.allow(p.res.now()) {
-		p.logger.Info("records passed without topology metadata (counted in otelcol_topology_metadata_missing; logged at most every 30s)",
+	if total > 0 {
+		p.missLog.Info("missing", "records passed without topology metadata (counted in otelcol_topology_metadata_missing; logged at most every 30s)",
 			zap.Int64("records", total), zap.Any("by_reason", map[string]int64(st.missed)))
 	}
 }

@@ -11,7 +11,16 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/otelcol-trace/otelcol-trace/internal/ratelog"
 )
+
+// logInterval is the least time between two log entries about failures or
+// missing metadata.
+const logInterval = 30 * time.Second
+
+// errLogKey is the ratelog key of the resolver's failure warnings.
+const errLogKey = "resolver_error"
 
 // Reasons of otelcol_topology_metadata_missing.
 const (
@@ -124,7 +133,9 @@ type resolver struct {
 	metaReq chan struct{}
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	errLog  rateLimitedLog
+	// errLog rate-limits the warnings about runtime API and cgroupfs walk
+	// failures; both share one key, so one interval.
+	errLog *ratelog.Logger
 	// lookupMu serializes runtime lookups.
 	lookupMu sync.Mutex
 	// rtMu guards dockerRT, the engine behind each Docker API endpoint
@@ -148,7 +159,6 @@ func newResolverWithFS(cfg *Config, logger *zap.Logger, tel *telemetry, hfs host
 		nextMeta: newCycle(),
 		walkReq:  make(chan struct{}, 1),
 		metaReq:  make(chan struct{}, 1),
-		errLog:   rateLimitedLog{every: 30 * time.Second},
 	}
 	for _, ep := range cfg.DockerEndpoints {
 		c, err := newDockerClient(ep, cfg.RuntimeTimeout)
@@ -161,6 +171,8 @@ func newResolverWithFS(cfg *Config, logger *zap.Logger, tel *telemetry, hfs host
 	for _, d := range cfg.OCIStateDirs {
 		r.oci = append(r.oci, ociStateDir{dir: d})
 	}
+	// The clock is read through r.now, which tests replace.
+	r.errLog = ratelog.New(logger, logInterval, ratelog.WithClock(func() time.Time { return r.now() }))
 	r.host = hostNamespaces(hfs, logger)
 	return r, nil
 }
@@ -362,10 +374,8 @@ func (r *resolver) followEvents(ctx context.Context, i int) {
 
 func (r *resolver) runtimeError(ctx context.Context, endpoint string, err error) {
 	r.tel.runtimeErrors.Add(ctx, 1, endpointAttr(endpoint))
-	if r.errLog.allow(r.now()) {
-		r.logger.Warn("container runtime API call failed (further failures are counted in otelcol_topology_runtime_errors and logged at most every 30s)",
-			zap.String("endpoint", endpoint), zap.Error(err))
-	}
+	r.errLog.Warn(errLogKey, "container runtime API call failed (further failures are counted in otelcol_topology_runtime_errors and logged at most every 30s)",
+		zap.String("endpoint", endpoint), zap.Error(err))
 }
 
 type walked struct {
@@ -398,8 +408,8 @@ func (r *resolver) walk(ctx context.Context) {
 			seen = append(seen, walked{id, path})
 		})
 		walkedAll = err == nil
-		if err != nil && r.errLog.allow(r.now()) {
-			r.logger.Warn("cgroupfs walk failed; keeping the cached cgroups", zap.Error(err))
+		if err != nil {
+			r.errLog.Warn(errLogKey, "cgroupfs walk failed; keeping the cached cgroups", zap.Error(err))
 		}
 	}
 
@@ -802,18 +812,4 @@ func (r *resolver) entries() int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return len(r.cgroups)
-}
-
-// rateLimitedLog allows one log line per period.
-type rateLimitedLog struct {
-	every time.Duration
-	last  atomic.Int64
-}
-
-func (l *rateLimitedLog) allow(now time.Time) bool {
-	last := l.last.Load()
-	if last != 0 && now.UnixNano()-last < int64(l.every) {
-		return false
-	}
-	return l.last.CompareAndSwap(last, now.UnixNano())
 }

@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-trace/otelcol-trace/internal/ratelog"
 	"github.com/otelcol-trace/otelcol-trace/snapshot"
 )
 
@@ -55,7 +56,7 @@ type snapshotReceiver struct {
 	next   consumer.Logs
 	obs    *receiverhelper.ObsReport
 	tel    *telemetry
-	warn   *rateLimitedLogger
+	warn   *ratelog.Logger
 	tokens [][]byte
 	api    [][]byte
 
@@ -83,7 +84,7 @@ func newSnapshotReceiver(cfg *Config, set receiver.Settings, next consumer.Logs)
 	}
 	r := &snapshotReceiver{
 		cfg: cfg, set: set, next: next, obs: obs, tel: tel,
-		warn:    newRateLimitedLogger(set.Logger, 10*time.Second),
+		warn:    ratelog.New(set.Logger, 10*time.Second, ratelog.WithSuppressedCount("suppressed_since_last")),
 		conns:   map[string]*agentConn{},
 		pending: map[string]chan orderResult{},
 		stop:    make(chan struct{}),

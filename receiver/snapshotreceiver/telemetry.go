@@ -3,13 +3,10 @@ package snapshotreceiver
 import (
 	"context"
 	"fmt"
-	"sync"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"go.uber.org/zap"
 )
 
 // Reasons of otelcol_snapshot_requests_refused_total.
@@ -59,35 +56,4 @@ func (t *telemetry) refuse(ctx context.Context, reason string) {
 
 func (t *telemetry) orderFailed(ctx context.Context, reason string) {
 	t.failed.Add(ctx, 1, metric.WithAttributes(t.receiverID, attribute.String("reason", reason)))
-}
-
-// rateLimitedLogger logs one warning per key and interval, counting the ones
-// it held back.
-type rateLimitedLogger struct {
-	logger   *zap.Logger
-	interval time.Duration
-	mu       sync.Mutex
-	last     map[string]time.Time
-	held     map[string]int
-}
-
-func newRateLimitedLogger(l *zap.Logger, interval time.Duration) *rateLimitedLogger {
-	return &rateLimitedLogger{logger: l, interval: interval, last: map[string]time.Time{}, held: map[string]int{}}
-}
-
-func (r *rateLimitedLogger) Warn(key, msg string, fields ...zap.Field) {
-	r.mu.Lock()
-	now := time.Now()
-	if now.Sub(r.last[key]) < r.interval {
-		r.held[key]++
-		r.mu.Unlock()
-		return
-	}
-	held := r.held[key]
-	r.last[key], r.held[key] = now, 0
-	r.mu.Unlock()
-	if held > 0 {
-		fields = append(fields, zap.Int("suppressed_since_last", held))
-	}
-	r.logger.Warn(msg, fields...)
 }

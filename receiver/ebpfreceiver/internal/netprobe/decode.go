@@ -136,14 +136,16 @@ func fillRecord(lr plog.LogRecord, e *netEvent, wall, observed time.Time, unixPa
 	case e.protocol == ipprotoUDP:
 		attrs.PutStr("network.transport", "udp")
 	}
-	peerKey, serverSide := "server", e.role == roleServer
+	// The peer is the server of a connect and the client of an accept.
+	serverSide := e.role == roleServer
+	peerAddrKey, peerPortKey := "server.address", "server.port"
 	if serverSide {
-		peerKey = "client"
+		peerAddrKey, peerPortKey = "client.address", "client.port"
 	}
 	if e.family == afUnix {
 		if unixPath != "" {
 			attrs.PutStr("network.peer.address", unixPath)
-			attrs.PutStr(peerKey+".address", unixPath)
+			attrs.PutStr(peerAddrKey, unixPath)
 		}
 	} else if peer, ok := e.addr(e.raddr); ok {
 		local, _ := e.addr(e.laddr)
@@ -152,16 +154,18 @@ func fillRecord(lr plog.LogRecord, e *netEvent, wall, observed time.Time, unixPa
 		} else {
 			attrs.PutStr("network.type", "ipv6")
 		}
-		attrs.PutStr("network.peer.address", peer.String())
+		peerAddr := peer.String()
+		attrs.PutStr("network.peer.address", peerAddr)
 		attrs.PutInt("network.peer.port", int64(e.rport))
-		attrs.PutStr(peerKey+".address", peer.String())
-		attrs.PutInt(peerKey+".port", int64(e.rport))
+		attrs.PutStr(peerAddrKey, peerAddr)
+		attrs.PutInt(peerPortKey, int64(e.rport))
+		localAddr := local.String()
 		if e.lport != 0 || !local.IsUnspecified() {
-			attrs.PutStr("network.local.address", local.String())
+			attrs.PutStr("network.local.address", localAddr)
 			attrs.PutInt("network.local.port", int64(e.lport))
 		}
 		if serverSide {
-			attrs.PutStr("server.address", local.String())
+			attrs.PutStr("server.address", localAddr)
 			attrs.PutInt("server.port", int64(e.lport))
 		}
 	}

@@ -21,7 +21,7 @@ func TestPayloadEventLayout(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, uintptr(0), hdr.Offset)
 	assert.Equal(t, uintptr(bpfheaders.HeaderSize), hdr.Type.Size())
-	for name, off := range payload.Offsets {
+	for name, off := range payload.FieldOffsets() {
 		f, ok := typ.FieldByName(name)
 		require.True(t, ok, name)
 		assert.Equal(t, f.Offset, off, name)

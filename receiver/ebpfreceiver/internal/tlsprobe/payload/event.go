@@ -70,15 +70,17 @@ const (
 	roleServer = 2
 )
 
-// Offsets lists the field offsets of struct payload_event this package
-// decodes, keyed by the bpf2go Go field name (for the layout test).
-var Offsets = map[string]uintptr{
-	"ConnPtr": offConnPtr, "ConnStartNs": offConnStart, "DurationNs": offDuration, "Seq": offSeq,
-	"Length": offLength, "Cookie": offCookie, "Offset": offOffset, "DataLen": offDataLen,
-	"ChunkIndex": offChunkIndex, "ChunkCount": offChunkCount, "Direction": offDirection,
-	"Source": offSource, "Truncated": offTruncated, "Role": offRole, "Fd": offFd,
-	"Family": offFamily, "Sport": offSport, "Dport": offDport, "Saddr": offSaddr,
-	"Daddr": offDaddr, "Data": DataOffset,
+// FieldOffsets returns the field offsets of struct payload_event this
+// package decodes, keyed by the bpf2go Go field name (for the layout test).
+func FieldOffsets() map[string]uintptr {
+	return map[string]uintptr{
+		"ConnPtr": offConnPtr, "ConnStartNs": offConnStart, "DurationNs": offDuration, "Seq": offSeq,
+		"Length": offLength, "Cookie": offCookie, "Offset": offOffset, "DataLen": offDataLen,
+		"ChunkIndex": offChunkIndex, "ChunkCount": offChunkCount, "Direction": offDirection,
+		"Source": offSource, "Truncated": offTruncated, "Role": offRole, "Fd": offFd,
+		"Family": offFamily, "Sport": offSport, "Dport": offDport, "Saddr": offSaddr,
+		"Daddr": offDaddr, "Data": DataOffset,
+	}
 }
 
 // Event is one decoded net.payload record.

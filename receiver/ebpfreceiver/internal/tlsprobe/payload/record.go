@@ -5,6 +5,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/syscallprobe"
 )
 
 // EventName is the EventName of every payload record.
@@ -58,9 +60,5 @@ func Fill(lr plog.LogRecord, ev *Event, ts, observed time.Time, libraryPath stri
 	case roleServer:
 		a.PutStr("connection.role", "server")
 	}
-	a.PutInt("process.pid", int64(ev.PID))
-	a.PutInt("thread.id", int64(ev.TID))
-	a.PutStr("process.executable.name", ev.Comm)
-	a.PutInt("process.user.id", int64(ev.UID))
-	a.PutInt("linux.cgroup.id", int64(ev.CgroupID))
+	syscallprobe.PutProcessAttrs(a, ev.Header)
 }
