@@ -86,10 +86,11 @@ func TestEndToEndDefaultConfig(t *testing.T) {
 		}
 	}()
 
-	// execArgs runs the pipeline and returns its lines, sorted.
-	execArgs := func(mark string) []string {
-		sh := exec.Command("bash", "-o", "pipefail", "-c", `"$BIN" events -s process.exec --all --json | "$JQ" -r "$FILTER"`)
-		sh.Env = append(env, "BIN="+bin, "JQ="+jq, "FILTER="+execArgsFilter, "MARK="+mark)
+	// query runs `otelcol-trace events -s <eventName> --all --json | jq -r
+	// <filter>` and returns its lines, sorted.
+	query := func(eventName, filter, mark string) []string {
+		sh := exec.Command("bash", "-o", "pipefail", "-c", `"$BIN" events -s "$EVENT" --all --json | "$JQ" -r "$FILTER"`)
+		sh.Env = append(env, "BIN="+bin, "JQ="+jq, "EVENT="+eventName, "FILTER="+filter, "MARK="+mark)
 		var stdout, stderr bytes.Buffer
 		sh.Stdout, sh.Stderr = &stdout, &stderr
 		if err := sh.Run(); err != nil {
@@ -104,6 +105,7 @@ func TestEndToEndDefaultConfig(t *testing.T) {
 		sort.Strings(lines)
 		return lines
 	}
+	execArgs := func(mark string) []string { return query("process.exec", execArgsFilter, mark) }
 
 	// Wait until the receiver sees execs: run a readiness command until it
 	// shows up in the store.
@@ -141,6 +143,39 @@ func TestEndToEndDefaultConfig(t *testing.T) {
 	}, 60*time.Second, 250*time.Millisecond, "the workload's execs did not all reach the store")
 	require.Equal(t, want, got, "exactly the workload's commands, each once")
 	t.Logf("found with events -s process.exec --json | jq: %q", got)
+
+	// The default config's ebpf/activity receiver stores what processes do
+	// with files: a shell writes two known files and cat reads one back.
+	dir := t.TempDir()
+	written := []string{filepath.Join(dir, mark+"written.txt"), filepath.Join(dir, mark+"also-written.log")}
+	script := `echo one > "$1" && echo two > "$2" && cat "$1" > /dev/null`
+	require.NoError(t, exec.Command("/bin/sh", "-c", script, "sh", written[0], written[1]).Run())
+	wantPaths := append([]string(nil), written...)
+	sort.Strings(wantPaths)
+	var gotPaths []string
+	require.Eventually(t, func() bool {
+		gotPaths = query("fs.open", openedPathsFilter, mark)
+		return len(gotPaths) >= len(wantPaths)
+	}, 60*time.Second, 250*time.Millisecond, "the workload's fs.open events did not reach the store")
+	require.Equal(t, wantPaths, uniqueSorted(gotPaths), "exactly the files the workload opened")
+	reads := query("fs.open", `select((.attributes["file.path"] // "") | contains($ENV.MARK)) | select(.attributes["process.executable.name"] == "cat") | .attributes["file.path"]`, mark)
+	require.Equal(t, []string{written[0]}, reads, "cat opened the first file once")
+	t.Logf("found with events -s fs.open --json | jq: %q", gotPaths)
+}
+
+// openedPathsFilter prints the file.path of fs.open events whose path
+// contains $MARK.
+const openedPathsFilter = `select((.attributes["file.path"] // "") | contains($ENV.MARK)) | .attributes["file.path"]`
+
+// uniqueSorted returns the distinct lines of sorted lines.
+func uniqueSorted(lines []string) []string {
+	var out []string
+	for i, l := range lines {
+		if i == 0 || l != lines[i-1] {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func randomHex(t *testing.T) string {
