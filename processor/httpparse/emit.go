@@ -28,6 +28,70 @@ func knownMethod(m []byte) bool {
 	return false
 }
 
+// methodString returns the method as a string, without allocating for the
+// well-known ones.
+func methodString(m []byte) string {
+	switch string(m) {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "HEAD":
+		return "HEAD"
+	case "OPTIONS":
+		return "OPTIONS"
+	case "PATCH":
+		return "PATCH"
+	case "CONNECT":
+		return "CONNECT"
+	case "TRACE":
+		return "TRACE"
+	case "QUERY":
+		return "QUERY"
+	}
+	return string(m)
+}
+
+// protoVersion returns network.protocol.version for a request line's
+// protocol ("HTTP/1.1" -> "1.1") without allocating for HTTP/1.x.
+func protoVersion(proto []byte) string {
+	switch string(proto) {
+	case "HTTP/1.1":
+		return "1.1"
+	case "HTTP/1.0":
+		return "1.0"
+	}
+	return strings.TrimPrefix(string(proto), "HTTP/")
+}
+
+// headStrings hands out strings of byte slices that point into one message
+// head, converting the head to a string once so that they all share one
+// allocation instead of one each.
+type headStrings struct {
+	raw  []byte
+	s    string
+	done bool
+}
+
+// str returns x as a string; x should be a sub-slice of the head.
+func (h *headStrings) str(x []byte) string {
+	if len(x) == 0 {
+		return ""
+	}
+	off := cap(h.raw) - cap(x)
+	if off < 0 || off+len(x) > len(h.raw) || &h.raw[off] != &x[0] {
+		return string(x) // not from this head
+	}
+	if !h.done {
+		h.s, h.done = string(h.raw), true
+	}
+	return h.s[off : off+len(x)]
+}
+
 // view is what filters and the record need from one exchange.
 type view struct {
 	method     string
@@ -41,7 +105,7 @@ type view struct {
 }
 
 func (p *httpParseProcessor) view(ex *h1.Exchange, cs *connState) view {
-	v := view{method: string(ex.Req.Method), scheme: "http"}
+	v := view{method: methodString(ex.Req.Method), scheme: "http"}
 	if cs.tls {
 		v.scheme = "https"
 	}
@@ -146,6 +210,25 @@ func (p *httpParseProcessor) emit(done []completed, c *counts) plog.Logs {
 	return out
 }
 
+// urlFull returns scheme://authority path[?query] built in one allocation.
+func urlFull(scheme, authority, path, query string) string {
+	var b strings.Builder
+	n := len(scheme) + 3 + len(authority) + len(path)
+	if query != "" {
+		n += 1 + len(query)
+	}
+	b.Grow(n)
+	b.WriteString(scheme)
+	b.WriteString("://")
+	b.WriteString(authority)
+	b.WriteString(path)
+	if query != "" {
+		b.WriteByte('?')
+		b.WriteString(query)
+	}
+	return b.String()
+}
+
 func seconds(ns int64) float64 { return float64(ns) / 1e9 }
 
 func (p *httpParseProcessor) fillRecord(lr plog.LogRecord, ex *h1.Exchange, cs *connState, v *view, now pcommon.Timestamp) {
@@ -183,30 +266,28 @@ func (p *httpParseProcessor) fillRecord(lr plog.LogRecord, ex *h1.Exchange, cs *
 	}
 	if v.host != "" {
 		a.PutStr("server.address", v.host)
-		full := v.scheme + "://" + v.hostHeader
+		authority := v.hostHeader
 		if v.hostHeader == "" {
-			full = v.scheme + "://" + net.JoinHostPort(v.host, strconv.FormatInt(v.port, 10))
-			if (v.scheme == "http" && v.port == 80) || (v.scheme == "https" && v.port == 443) {
-				full = v.scheme + "://" + v.host
+			authority = v.host
+			if (v.scheme != "http" || v.port != 80) && (v.scheme != "https" || v.port != 443) {
+				authority = net.JoinHostPort(v.host, strconv.FormatInt(v.port, 10))
 			}
 		}
-		full += v.path
-		if v.query != "" {
-			full += "?" + v.query
-		}
-		a.PutStr("url.full", full)
+		a.PutStr("url.full", urlFull(v.scheme, authority, v.path, v.query))
 	}
 	a.PutInt("server.port", v.port)
-	a.PutStr("network.protocol.version", strings.TrimPrefix(string(ex.Req.Proto), "HTTP/"))
+	a.PutStr("network.protocol.version", protoVersion(ex.Req.Proto))
+	reqHead := headStrings{raw: ex.Req.Raw}
 	if len(ex.Req.UserAgent) > 0 {
-		a.PutStr("user_agent.original", string(ex.Req.UserAgent))
+		a.PutStr("user_agent.original", reqHead.str(ex.Req.UserAgent))
 	}
-	p.putHeaders(a, "http.request.header.", &ex.Req)
+	p.putHeaders(a, &p.reqHeaderKeys, &reqHead, &ex.Req)
 	a.PutInt("http.request.body.size", ex.Req.BodySize)
 	p.putBody(a, "http.request.body.", &ex.Req)
 	if ex.HasResp {
 		a.PutInt("http.response.status_code", int64(ex.Resp.StatusCode))
-		p.putHeaders(a, "http.response.header.", &ex.Resp)
+		respHead := headStrings{raw: ex.Resp.Raw}
+		p.putHeaders(a, &p.respHeaderKeys, &respHead, &ex.Resp)
 		a.PutInt("http.response.body.size", ex.Resp.BodySize)
 		if !ex.IsSSE {
 			p.putBody(a, "http.response.body.", &ex.Resp)
@@ -232,27 +313,86 @@ func (p *httpParseProcessor) fillRecord(lr plog.LogRecord, ex *h1.Exchange, cs *
 	}
 }
 
+// headerKeys caches the attribute keys of header fields
+// ("http.request.header." + lower-case name), so that a known name costs no
+// allocation. It is used under the processor's lock and bounded.
+type headerKeys struct {
+	prefix string
+	keys   map[string]string
+	lower  []byte // scratch: the lower-cased name being looked up
+}
+
+// maxHeaderKeys bounds each headerKeys cache; names beyond it are built
+// per use.
+const maxHeaderKeys = 1024
+
+func newHeaderKeys(prefix string) headerKeys {
+	return headerKeys{prefix: prefix, keys: make(map[string]string)}
+}
+
+// key returns the attribute key of header name, and the lower-case name
+// (valid until the next call).
+func (k *headerKeys) key(name []byte) (string, []byte) {
+	k.lower = k.lower[:0]
+	for _, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		k.lower = append(k.lower, c)
+	}
+	if key, ok := k.keys[string(k.lower)]; ok {
+		return key, k.lower
+	}
+	key := k.prefix + string(k.lower)
+	if len(k.keys) < maxHeaderKeys {
+		k.keys[key[len(k.prefix):]] = key
+	}
+	return key, k.lower
+}
+
 // putHeaders emits header fields (lower-case keys, redacted), or only the
 // trace context ones when CaptureHeaders is off.
-func (p *httpParseProcessor) putHeaders(a pcommon.Map, prefix string, m *h1.Message) {
+func (p *httpParseProcessor) putHeaders(a pcommon.Map, keys *headerKeys, head *headStrings, m *h1.Message) {
 	for _, h := range m.Headers {
-		name := strings.ToLower(string(h.Name))
-		if !p.cfg.CaptureHeaders && name != "traceparent" && name != "tracestate" {
+		if !p.cfg.CaptureHeaders && !isTraceContextHeader(h.Name) {
 			continue
 		}
-		key := prefix + name
+		key, name := keys.key(h.Name)
 		var s pcommon.Slice
 		if old, ok := a.Get(key); ok && old.Type() == pcommon.ValueTypeSlice {
 			s = old.Slice()
 		} else {
 			s = a.PutEmptySlice(key)
 		}
-		if p.redactor.header(name) {
+		if p.redactor.headers[string(name)] {
 			s.AppendEmpty().SetStr(redacted)
 		} else {
-			s.AppendEmpty().SetStr(string(h.Value))
+			s.AppendEmpty().SetStr(head.str(h.Value))
 		}
 	}
+}
+
+// isTraceContextHeader reports whether name is traceparent or tracestate
+// (case-insensitive).
+func isTraceContextHeader(name []byte) bool {
+	return equalFold(name, "traceparent") || equalFold(name, "tracestate")
+}
+
+// equalFold reports whether b equals the lower-case ASCII s, ignoring case.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // putBody emits the captured body when it is text, decoded and redacted.
@@ -265,12 +405,12 @@ func (p *httpParseProcessor) putBody(a pcommon.Map, prefix string, m *h1.Message
 	}
 	body := m.Body
 	truncated := m.BodyTruncated
-	if enc := strings.ToLower(strings.TrimSpace(string(m.ContentEncoding))); enc != "" && enc != "identity" {
+	if enc := bytes.TrimSpace(m.ContentEncoding); len(enc) > 0 && !equalFold(enc, "identity") {
 		if !p.cfg.DecodeContentEncoding {
 			a.PutBool(prefix+"truncated", truncated)
 			return
 		}
-		dec, cut, ok := decodeBody(enc, body, p.cfg.MaxBodyBytes)
+		dec, cut, ok := decodeBody(strings.ToLower(string(enc)), body, p.cfg.MaxBodyBytes)
 		if !ok {
 			if truncated {
 				a.PutBool(prefix+"truncated", true)
@@ -329,17 +469,31 @@ func decodeBody(enc string, body []byte, limit int) ([]byte, bool, bool) {
 
 // isText reports whether a body is worth showing as text.
 func isText(contentType, body []byte) bool {
-	ct := strings.ToLower(string(contentType))
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
+	ct := contentType
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
-	ct = strings.TrimSpace(ct)
-	switch {
-	case strings.HasPrefix(ct, "text/"), strings.HasSuffix(ct, "json"), strings.HasSuffix(ct, "xml"),
-		ct == "application/x-www-form-urlencoded", ct == "application/javascript", ct == "application/x-ndjson",
-		ct == "application/graphql":
-		return true
-	case ct != "":
+	ct = bytes.TrimSpace(ct)
+	if len(ct) > 0 {
+		var buf [64]byte
+		lower := buf[:0]
+		if len(ct) > len(buf) {
+			lower = make([]byte, 0, len(ct))
+		}
+		for _, c := range ct {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower = append(lower, c)
+		}
+		switch {
+		case bytes.HasPrefix(lower, []byte("text/")), bytes.HasSuffix(lower, []byte("json")), bytes.HasSuffix(lower, []byte("xml")):
+			return true
+		}
+		switch string(lower) {
+		case "application/x-www-form-urlencoded", "application/javascript", "application/x-ndjson", "application/graphql":
+			return true
+		}
 		return false
 	}
 	// No content type: show it when it looks like text.

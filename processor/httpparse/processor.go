@@ -111,6 +111,10 @@ type httpParseProcessor struct {
 	mu    sync.Mutex
 	conns map[string]*connState
 	lru   *list.List // front: most recently used
+	// reqHeaderKeys and respHeaderKeys cache header attribute keys; taken
+	// is scratch for harvest. All three are used under mu.
+	reqHeaderKeys, respHeaderKeys headerKeys
+	taken                         []*h1.Exchange
 
 	// dropLog writes the drop warnings, at most once per reason and
 	// dropLogInterval.
@@ -150,10 +154,12 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*htt
 				MaxTextBytes:  cfg.SSE.MaxTextBytes,
 			},
 		},
-		conns:   make(map[string]*connState),
-		lru:     list.New(),
-		dropLog: ratelog.New(set.Logger, dropLogInterval),
-		stop:    make(chan struct{}),
+		conns:          make(map[string]*connState),
+		lru:            list.New(),
+		reqHeaderKeys:  newHeaderKeys("http.request.header."),
+		respHeaderKeys: newHeaderKeys("http.response.header."),
+		dropLog:        ratelog.New(set.Logger, dropLogInterval),
+		stop:           make(chan struct{}),
 	}, nil
 }
 
@@ -508,11 +514,11 @@ func (p *httpParseProcessor) harvest(cs *connState, done []completed, c *counts)
 	c.partialRequests += s.PartialRequests
 	c.limitPending += s.PendingOverflow
 	*s = h1.Stats{}
-	var exs []*h1.Exchange
-	exs = cs.eng.TakeCompleted(exs)
-	for _, ex := range exs {
+	p.taken = cs.eng.TakeCompleted(p.taken[:0])
+	for _, ex := range p.taken {
 		done = append(done, completed{ex: ex, cs: cs})
 	}
+	clear(p.taken)
 	return done
 }
 

@@ -62,6 +62,9 @@ func (r *redactor) queryString(q string) string {
 	if r.query == nil || q == "" {
 		return q
 	}
+	if !r.query.MatchString(q) {
+		return q // nothing to redact: no copy
+	}
 	return r.query.ReplaceAllString(q, `${1}${2}`+redacted)
 }
 
@@ -73,11 +76,25 @@ func (r *redactor) body(contentType []byte, s string) string {
 	if r.json == nil {
 		return s
 	}
-	if strings.Contains(strings.ToLower(string(contentType)), "x-www-form-urlencoded") {
+	if containsFold(contentType, "x-www-form-urlencoded") {
+		if !r.form.MatchString(s) {
+			return s
+		}
 		return r.form.ReplaceAllString(s, `${1}${2}`+redacted)
 	}
-	if !strings.Contains(s, `"`) {
-		return s
+	if !strings.Contains(s, `"`) || !r.json.MatchString(s) {
+		return s // nothing to redact: no copy
 	}
 	return r.json.ReplaceAllString(s, `${1}"`+redacted+`"`)
+}
+
+// containsFold reports whether b contains the lower-case ASCII string sub,
+// ignoring ASCII case.
+func containsFold(b []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if equalFold(b[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }

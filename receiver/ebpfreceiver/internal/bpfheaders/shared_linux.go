@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/procfs"
 )
 
 // Values of the filter maps (common.h OTR_PID_*, OTR_MATCH_*, OTR_FILTER_*).
@@ -215,21 +216,11 @@ func descendants(roots map[uint32]uint8) map[uint32]uint8 {
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid ...; comm may contain spaces and ')'.
-		s := string(raw)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		fields := strings.Fields(s[i+1:])
-		if len(fields) < 2 {
-			continue
-		}
-		ppid, err := strconv.ParseUint(fields[1], 10, 32)
+		st, err := procfs.ParseStat(raw) // comm may contain spaces and ')'
 		if err != nil {
 			continue
 		}
-		parent[uint32(pid)] = uint32(ppid)
+		parent[uint32(pid)] = st.PPID
 	}
 	out := map[uint32]uint8{}
 	for pid := range parent {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probe"
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/probeload"
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/ringreader"
 )
 
@@ -23,7 +24,7 @@ type Probe struct {
 	opts Options
 
 	mu      sync.Mutex
-	coll    *ebpf.Collection
+	objs    *processObjects
 	links   []link.Link
 	reader  *ringreader.Reader
 	tracker *tracker
@@ -33,11 +34,11 @@ type Probe struct {
 func (p *Probe) ProgramIDs() []ebpf.ProgramID {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.coll == nil {
+	if p.objs == nil {
 		return nil
 	}
 	var ids []ebpf.ProgramID
-	for _, prog := range p.coll.Programs {
+	for _, prog := range []*ebpf.Program{p.objs.OtrProcessExec, p.objs.OtrProcessFork, p.objs.OtrProcessExit} {
 		if info, err := prog.Info(); err == nil {
 			if id, ok := info.ID(); ok {
 				ids = append(ids, id)
@@ -55,25 +56,24 @@ func (p *Probe) Start(_ context.Context, env probe.Env) error {
 	if err != nil {
 		return fmt.Errorf("load process probe spec: %w", err)
 	}
-	if env.RingBufferSize > 0 {
-		spec.Maps["process_events"].MaxEntries = env.RingBufferSize
+	// The process probe has no ring_buffer_size of its own: the receiver's
+	// ring_buffer.size, when set, else the compiled size.
+	if err := probeload.SetRingSize(spec, "process_events", 0, env.RingBufferSize); err != nil {
+		return fmt.Errorf("process probe: %w", err)
 	}
-	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{MapReplacements: env.SharedMaps})
-	if err != nil {
+	objs := &processObjects{}
+	if err := spec.LoadAndAssign(objs, &ebpf.CollectionOptions{MapReplacements: probeload.SharedMaps(spec, env.SharedMaps)}); err != nil {
 		var verr *ebpf.VerifierError
 		if errors.As(err, &verr) {
 			return fmt.Errorf("load process probe programs: %+v", verr)
 		}
 		return fmt.Errorf("load process probe programs: %w", err)
 	}
-	p.coll = coll
-	for _, name := range []string{"otr_process_fork", "otr_process_exec", "otr_process_exit"} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: coll.Programs[name]})
-		if err != nil {
-			p.closeLocked()
-			return fmt.Errorf("attach tp_btf program %s: %w", name, err)
-		}
-		p.links = append(p.links, l)
+	p.objs = objs
+	p.links, err = probeload.AttachRawTracepoints(objs.OtrProcessFork, objs.OtrProcessExec, objs.OtrProcessExit)
+	if err != nil {
+		p.closeLocked()
+		return fmt.Errorf("process probe: %w", err)
 	}
 	sink := env.Sink
 	if p.opts.TreeOnly {
@@ -85,7 +85,7 @@ func (p *Probe) Start(_ context.Context, env probe.Env) error {
 		// reading (the events of the seeded processes find them).
 		p.seed(env)
 	}
-	rd, err := ringreader.Start(coll.Maps["process_events"], ringreader.Options{
+	rd, err := ringreader.Start(objs.ProcessEvents, ringreader.Options{
 		Probe: probeName, PollInterval: env.PollInterval, Sink: env.Sink, Logger: env.Logger,
 	}, p.tracker.handle)
 	if err != nil {
@@ -117,8 +117,9 @@ func (p *Probe) seed(env probe.Env) {
 	env.Logger.Info("seeded the process table with the running processes", fields...)
 }
 
-// Close detaches, drains what is left in the ring, ends the spans of the
-// processes still running and closes every program and map of the probe.
+// Close detaches, drains what is left in the ring, closes every program
+// and map of the probe (probeload.Teardown) and then ends the spans of the
+// processes still running.
 func (p *Probe) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -126,27 +127,14 @@ func (p *Probe) Close() error {
 }
 
 func (p *Probe) closeLocked() error {
-	var errs []error
-	for _, l := range p.links {
-		if err := l.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("detach process probe: %w", err))
-		}
-	}
-	p.links = nil
-	if p.reader != nil {
-		p.reader.Drain(time.Second)
-		if err := p.reader.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close process ring reader: %w", err))
-		}
-		p.reader = nil
-	}
+	err := probeload.Teardown("process probe", p.links, p.reader, p.objs)
+	p.links, p.reader, p.objs = nil, nil, nil
+	// The spans of the processes still running end only now: the reader
+	// has handled what was left in the ring (their exits), and nothing
+	// calls the tracker any more.
 	if p.tracker != nil {
 		p.tracker.shutdown()
 		p.tracker = nil
 	}
-	if p.coll != nil {
-		p.coll.Close()
-		p.coll = nil
-	}
-	return errors.Join(errs...)
+	return err
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/procfs"
 )
 
 // Seeding: the processes already running when the probe starts are read
@@ -120,38 +122,14 @@ func (s *procScanner) read(pid uint32) (seedProc, error) {
 	return p, nil
 }
 
-// parseStat parses /proc/<pid>/stat: "pid (comm) state ppid pgrp session
-// tty tpgid flags ... starttime(22) ...". comm may hold spaces and ')'.
+// parseStat parses /proc/<pid>/stat (procfs.ParseStat: comm may hold
+// spaces and ')') into a seedProc.
 func parseStat(raw []byte) (seedProc, error) {
-	open := bytes.IndexByte(raw, '(')
-	closing := bytes.LastIndexByte(raw, ')')
-	if open < 1 || closing < open {
-		return seedProc{}, errors.New("no (comm)")
-	}
-	pid, err := strconv.ParseUint(string(bytes.TrimSpace(raw[:open])), 10, 32)
-	if err != nil {
-		return seedProc{}, fmt.Errorf("pid: %w", err)
-	}
-	f := strings.Fields(string(raw[closing+1:]))
-	// f[0] is field 3 (state): field n is f[n-3].
-	if len(f) < 20 || len(f[0]) != 1 {
-		return seedProc{}, fmt.Errorf("%d fields after comm, want at least 20", len(f))
-	}
-	p := seedProc{pid: uint32(pid), comm: string(raw[open+1 : closing]), state: f[0][0]}
-	var errs []error
-	num := func(field int, bits int) uint64 {
-		v, err := strconv.ParseUint(f[field-3], 10, bits)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("field %d: %w", field, err))
-		}
-		return v
-	}
-	p.ppid = uint32(num(4, 32))
-	p.sid = uint32(num(6, 32))
-	p.flags = num(9, 64)
-	start := num(22, 63)
-	p.startBoot = int64(start) * (int64(time.Second) / userHZ)
-	return p, errors.Join(errs...)
+	st, err := procfs.ParseStat(raw)
+	return seedProc{
+		pid: st.PID, ppid: st.PPID, sid: st.Session, comm: st.Comm, state: st.State, flags: st.Flags,
+		startBoot: int64(st.StartTime) * (int64(time.Second) / userHZ),
+	}, err
 }
 
 // parseStatusUID returns the real uid of /proc/<pid>/status ("Uid: real
