@@ -102,6 +102,9 @@ type view struct {
 	query      string
 	hostHeader string
 	status     int
+	// head hands out strings of the request head (path, query, header
+	// values share one allocation).
+	head headStrings
 }
 
 func (p *httpParseProcessor) view(ex *h1.Exchange, cs *connState) view {
@@ -109,7 +112,8 @@ func (p *httpParseProcessor) view(ex *h1.Exchange, cs *connState) view {
 	if cs.tls {
 		v.scheme = "https"
 	}
-	target := string(ex.Req.Target)
+	v.head = headStrings{raw: ex.Req.Raw}
+	target := v.head.str(ex.Req.Target)
 	switch {
 	case strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://"):
 		// absolute-form (proxies)
@@ -130,7 +134,7 @@ func (p *httpParseProcessor) view(ex *h1.Exchange, cs *connState) view {
 		v.path = target
 	}
 	if v.hostHeader == "" {
-		v.hostHeader = string(ex.Req.Host)
+		v.hostHeader = v.head.str(ex.Req.Host)
 	}
 	if v.hostHeader != "" {
 		if h, port, err := net.SplitHostPort(v.hostHeader); err == nil {
@@ -139,6 +143,9 @@ func (p *httpParseProcessor) view(ex *h1.Exchange, cs *connState) view {
 		} else {
 			v.host = strings.Trim(v.hostHeader, "[]")
 		}
+		// server.address may be kept long by later components: it gets
+		// its own copy rather than pinning the whole head.
+		v.host = strings.Clone(v.host)
 	}
 	if v.host == "" || v.port == 0 {
 		addrKey, portKey := attrPeerAddress, attrPeerPort
@@ -242,7 +249,14 @@ func (p *httpParseProcessor) fillRecord(lr plog.LogRecord, ex *h1.Exchange, cs *
 		lr.SetSeverityText("WARN")
 	}
 	a := lr.Attributes()
-	a.EnsureCapacity(cs.attrs.Len() + 24)
+	// Room for every attribute this record may get, so that the map is
+	// allocated once: the connection's, up to 24 of the exchange, one per
+	// header field, and the SSE ones.
+	n := cs.attrs.Len() + 24 + len(ex.Req.Headers) + len(ex.Resp.Headers)
+	if ex.IsSSE {
+		n += 12
+	}
+	a.EnsureCapacity(n)
 	cs.attrs.CopyTo(a)
 	if _, ok := a.Get(attrConnRole); !ok {
 		if t, known := cs.eng.RequestDirection(); known {
@@ -277,11 +291,10 @@ func (p *httpParseProcessor) fillRecord(lr plog.LogRecord, ex *h1.Exchange, cs *
 	}
 	a.PutInt("server.port", v.port)
 	a.PutStr("network.protocol.version", protoVersion(ex.Req.Proto))
-	reqHead := headStrings{raw: ex.Req.Raw}
 	if len(ex.Req.UserAgent) > 0 {
-		a.PutStr("user_agent.original", reqHead.str(ex.Req.UserAgent))
+		a.PutStr("user_agent.original", v.head.str(ex.Req.UserAgent))
 	}
-	p.putHeaders(a, &p.reqHeaderKeys, &reqHead, &ex.Req)
+	p.putHeaders(a, &p.reqHeaderKeys, &v.head, &ex.Req)
 	a.PutInt("http.request.body.size", ex.Req.BodySize)
 	p.putBody(a, "http.request.body.", &ex.Req)
 	if ex.HasResp {
@@ -410,7 +423,7 @@ func (p *httpParseProcessor) putBody(a pcommon.Map, prefix string, m *h1.Message
 			a.PutBool(prefix+"truncated", truncated)
 			return
 		}
-		dec, cut, ok := decodeBody(strings.ToLower(string(enc)), body, p.cfg.MaxBodyBytes)
+		dec, cut, ok := p.decoder.decode(strings.ToLower(string(enc)), body, p.cfg.MaxBodyBytes)
 		if !ok {
 			if truncated {
 				a.PutBool(prefix+"truncated", true)
@@ -437,18 +450,53 @@ func (p *httpParseProcessor) putBody(a pcommon.Map, prefix string, m *h1.Message
 	}
 }
 
-// decodeBody decodes a gzip or deflate body (possibly cut) up to limit bytes.
-func decodeBody(enc string, body []byte, limit int) ([]byte, bool, bool) {
+// bodyDecoder decodes gzip and deflate bodies, reusing its decompressors
+// and output buffer between bodies (used under the processor's lock).
+type bodyDecoder struct {
+	in   bytes.Reader
+	gz   *gzip.Reader
+	zl   io.ReadCloser // zlib
+	fl   io.ReadCloser // raw deflate
+	out  bytes.Buffer
+	keep int // the output buffer is dropped when it grew past this
+}
+
+// decode decodes a gzip or deflate body (possibly cut) up to limit bytes.
+// The result is valid until the next call.
+func (d *bodyDecoder) decode(enc string, body []byte, limit int) ([]byte, bool, bool) {
 	var r io.Reader
 	var err error
+	d.in.Reset(body)
 	switch enc {
 	case "gzip", "x-gzip":
-		r, err = gzip.NewReader(bytes.NewReader(body))
+		if d.gz == nil {
+			var gz *gzip.Reader
+			if gz, err = gzip.NewReader(&d.in); err == nil {
+				d.gz = gz
+			}
+		} else {
+			err = d.gz.Reset(&d.in)
+		}
+		r = d.gz
 	case "deflate":
 		// "deflate" is zlib-wrapped by the RFC, raw deflate in practice too
-		r, err = zlib.NewReader(bytes.NewReader(body))
+		if d.zl == nil {
+			var zl io.ReadCloser
+			if zl, err = zlib.NewReader(&d.in); err == nil {
+				d.zl = zl
+			}
+		} else {
+			err = d.zl.(zlib.Resetter).Reset(&d.in, nil)
+		}
+		r = d.zl
 		if err != nil {
-			r, err = flate.NewReader(bytes.NewReader(body)), nil
+			d.in.Reset(body)
+			if d.fl == nil {
+				d.fl = flate.NewReader(&d.in)
+			} else if rerr := d.fl.(flate.Resetter).Reset(&d.in, nil); rerr != nil {
+				return nil, false, false
+			}
+			r, err = d.fl, nil
 		}
 	default:
 		return nil, false, false
@@ -456,7 +504,12 @@ func decodeBody(enc string, body []byte, limit int) ([]byte, bool, bool) {
 	if err != nil {
 		return nil, false, false
 	}
-	out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if d.out.Cap() > d.keep {
+		d.out = bytes.Buffer{}
+	}
+	d.out.Reset()
+	_, err = d.out.ReadFrom(io.LimitReader(r, int64(limit)+1))
+	out := d.out.Bytes()
 	if len(out) == 0 && err != nil {
 		return nil, false, false
 	}

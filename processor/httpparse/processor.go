@@ -115,6 +115,8 @@ type httpParseProcessor struct {
 	// is scratch for harvest. All three are used under mu.
 	reqHeaderKeys, respHeaderKeys headerKeys
 	taken                         []*h1.Exchange
+	// decoder decodes compressed bodies (under mu).
+	decoder bodyDecoder
 
 	// dropLog writes the drop warnings, at most once per reason and
 	// dropLogInterval.
@@ -158,6 +160,7 @@ func newProcessor(set processor.Settings, cfg *Config, next consumer.Logs) (*htt
 		lru:            list.New(),
 		reqHeaderKeys:  newHeaderKeys("http.request.header."),
 		respHeaderKeys: newHeaderKeys("http.response.header."),
+		decoder:        bodyDecoder{keep: 4 * (cfg.MaxBodyBytes + 512)},
 		dropLog:        ratelog.New(set.Logger, dropLogInterval),
 		stop:           make(chan struct{}),
 	}, nil
@@ -283,8 +286,18 @@ func (p *httpParseProcessor) processLogs(ctx context.Context, ld plog.Logs) (plo
 // sequence. The records stay in ld (their attributes are read while the
 // connections are updated); removePayloads drops them afterwards.
 func (p *httpParseProcessor) extract(ld plog.Logs, c *counts) []payloadRec {
-	var recs []payloadRec
 	rls := ld.ResourceLogs()
+	n := 0
+	for i := 0; i < rls.Len(); i++ {
+		sls := rls.At(i).ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			n += sls.At(j).LogRecords().Len()
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	recs := make([]payloadRec, 0, n)
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
 		sls := rl.ScopeLogs()

@@ -3,6 +3,7 @@ package h1
 import (
 	"bytes"
 	"errors"
+	"math"
 
 	"github.com/otelcol-trace/otelcol-trace/processor/httpparse/internal/sse"
 )
@@ -79,6 +80,11 @@ type parser struct {
 	partial   int    // bytes of the current partial head line seen so far
 	partialCR bool   // ... and they are exactly "\r"
 	hold      []byte // a piece too short to tell whether a message starts
+	// ends holds the offsets of the head's line ends ('\n') in Raw when
+	// readHead found the whole head in one piece, so parseHead does not
+	// scan for them again; nil otherwise.
+	ends    []int32
+	endsBuf []int32 // backing array of ends, reused
 }
 
 // Conn is the HTTP/1 state of one connection. It is not safe for concurrent
@@ -350,11 +356,12 @@ func (c *Conn) feed(p *parser, data []byte, start, end int64) {
 			if len(data) == 0 {
 				return
 			}
-			if !looksLikeStart(p.isReq, data) && couldStart(p.isReq, data) {
+			isStart := looksLikeStart(p.isReq, data)
+			if !isStart && couldStart(p.isReq, data) {
 				p.hold = append([]byte(nil), data...)
 				return
 			}
-			if !looksLikeStart(p.isReq, data) {
+			if !isStart {
 				c.Stats.ParseErrors++
 				c.Stats.UnparsedBytes += int64(len(data))
 				p.st = stSync
@@ -372,7 +379,9 @@ func (c *Conn) feed(p *parser, data []byte, start, end int64) {
 			if !done {
 				return
 			}
-			if err := parseHead(p.msg(), p.isReq); err != nil {
+			err = parseHead(p.msg(), p.isReq, p.ends)
+			p.ends = nil
+			if err != nil {
 				c.Stats.UnparsedBytes += int64(len(data))
 				c.fail(p)
 				return
@@ -478,15 +487,37 @@ func (c *Conn) begin(p *parser, ts int64) {
 func (c *Conn) readHead(p *parser, data []byte, ts int64) (int, bool, error) {
 	m := p.msg()
 	m.End = ts
+	p.ends = nil
 	if p.partial == 0 && len(m.Raw) == 0 {
-		// Fast path: the whole head is in this piece with CRLF line ends.
-		if k := bytes.Index(data, []byte(crlfcrlf)); k >= 0 && bytes.Index(data[:k+2], []byte(lflf)) < 0 {
-			if k+4 > c.lim.MaxHeaderBytes {
-				return k + 4, false, errMalformed
+		// Fast path: the whole head is in this piece with CRLF line ends,
+		// i.e. "\r\n\r\n" occurs before any "\n\n". One pass over the
+		// line ends finds it and remembers them for parseHead.
+		ends := p.endsBuf[:0]
+		for k := 0; k < len(data); {
+			j := bytes.IndexByte(data[k:], '\n')
+			if j < 0 {
+				break
 			}
-			m.Raw = append(m.Raw, data[:k+4]...)
-			return k + 4, true, nil
+			k += j
+			if k >= 1 && data[k-1] == '\n' {
+				break // "\n\n" first: the general path decides
+			}
+			if k >= math.MaxInt32 {
+				break
+			}
+			ends = append(ends, int32(k))
+			if k >= 3 && data[k-1] == '\r' && data[k-2] == '\n' && data[k-3] == '\r' {
+				p.endsBuf = ends
+				if k+1 > c.lim.MaxHeaderBytes {
+					return k + 1, false, errMalformed
+				}
+				m.Raw = append(m.Raw, data[:k+1]...)
+				p.ends = ends
+				return k + 1, true, nil
+			}
+			k++
 		}
+		p.endsBuf = ends
 	}
 	i := 0
 	for {

@@ -70,10 +70,17 @@ func looksLikeResponse(data []byte) bool {
 	return string(data[:len(prefix)]) == prefix
 }
 
-// parseHead parses m.Raw into the message's fields.
-func parseHead(m *Message, isReq bool) error {
+// parseHead parses m.Raw into the message's fields. ends, when not nil,
+// are the offsets of every line end ('\n') of m.Raw up to the empty line.
+func parseHead(m *Message, isReq bool, ends []int32) error {
 	rest := m.Raw
-	line, rest := nextLine(rest)
+	var line []byte
+	lines := headLines{raw: m.Raw, ends: ends}
+	if ends != nil {
+		line = lines.next()
+	} else {
+		line, rest = nextLine(rest)
+	}
 	if isReq {
 		sp := bytes.IndexByte(line, ' ')
 		if sp <= 0 {
@@ -114,8 +121,18 @@ func parseHead(m *Message, isReq bool) error {
 	if len(m.Proto) != 8 || string(m.Proto[:7]) != "HTTP/1." || (m.Proto[7] != '0' && m.Proto[7] != '1') {
 		return errMalformed
 	}
-	for len(rest) > 0 {
-		line, rest = nextLine(rest)
+	for {
+		if ends != nil {
+			if lines.i >= len(ends) {
+				break
+			}
+			line = lines.next()
+		} else {
+			if len(rest) == 0 {
+				break
+			}
+			line, rest = nextLine(rest)
+		}
 		if len(line) == 0 {
 			break
 		}
@@ -168,6 +185,27 @@ func parseHead(m *Message, isReq bool) error {
 		m.ContentLength = -1
 	}
 	return nil
+}
+
+// headLines iterates over the lines of a head whose line ends are known.
+type headLines struct {
+	raw   []byte
+	ends  []int32
+	i     int // next line
+	start int // its first byte
+}
+
+// next returns the next line without its line end; the caller checks that
+// one is left.
+func (l *headLines) next() []byte {
+	end := int(l.ends[l.i])
+	line := l.raw[l.start:end]
+	l.i++
+	l.start = end + 1
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line
 }
 
 func nextLine(b []byte) (line, rest []byte) {

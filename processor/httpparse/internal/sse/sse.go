@@ -76,6 +76,10 @@ type Decoder struct {
 	// Done is true when the format's end marker was seen ([DONE],
 	// response.completed, message_stop).
 	Done bool
+
+	// chunk and adelta are scratch for merge, reused between events.
+	chunk  llmChunk
+	adelta anthropicDelta
 }
 
 // Reset prepares d for a new stream with the given limits, keeping buffers.
@@ -94,6 +98,7 @@ func (d *Decoder) Reset(lim Limits) {
 		Thinking:    d.Thinking[:0],
 		ToolInput:   d.ToolInput[:0],
 		Retry:       -1,
+		chunk:       llmChunk{Delta: d.chunk.Delta[:0]},
 	}
 }
 
@@ -216,11 +221,20 @@ func (d *Decoder) dispatch(ts int64) {
 	}
 	typ := "message"
 	if len(d.eventType) > 0 {
-		typ = string(d.eventType)
+		typ = eventTypeString(d.eventType)
 	}
 	d.merge(typ, data)
 	if len(d.Events) < d.lim.MaxEvents {
-		d.Events = append(d.Events, Event{Type: typ, Data: string(data), ID: string(d.lastEventID), Truncated: d.dataCut})
+		id := ""
+		if len(d.lastEventID) > 0 {
+			// The last event ID usually stays the same: share its string.
+			if n := len(d.Events); n > 0 && d.Events[n-1].ID == string(d.lastEventID) {
+				id = d.Events[n-1].ID
+			} else {
+				id = string(d.lastEventID)
+			}
+		}
+		d.Events = append(d.Events, Event{Type: typ, Data: string(data), ID: id, Truncated: d.dataCut})
 	}
 	d.data = d.data[:0]
 	d.dataCut = false
@@ -233,6 +247,40 @@ func (d *Decoder) Finish() {
 	d.line = d.line[:0]
 	d.data = d.data[:0]
 	d.eventType = d.eventType[:0]
+}
+
+// eventTypeString returns the event type as a string, without allocating
+// for the types of the recognized formats.
+func eventTypeString(t []byte) string {
+	switch string(t) {
+	case "message":
+		return "message"
+	case "message_start":
+		return "message_start"
+	case "message_delta":
+		return "message_delta"
+	case "message_stop":
+		return "message_stop"
+	case "content_block_start":
+		return "content_block_start"
+	case "content_block_delta":
+		return "content_block_delta"
+	case "content_block_stop":
+		return "content_block_stop"
+	case "ping":
+		return "ping"
+	case "error":
+		return "error"
+	case "response.created":
+		return "response.created"
+	case "response.in_progress":
+		return "response.in_progress"
+	case "response.output_text.delta":
+		return "response.output_text.delta"
+	case "response.completed":
+		return "response.completed"
+	}
+	return string(t)
 }
 
 // llmChunk is the union of the JSON shapes of the recognized formats.
@@ -273,8 +321,12 @@ func (d *Decoder) merge(typ string, data []byte) {
 	if len(data) == 0 || data[0] != '{' {
 		return
 	}
-	var c llmChunk
-	if err := json.Unmarshal(data, &c); err != nil {
+	// Decode into the reused scratch value, cleared first (Unmarshal
+	// leaves fields absent from the JSON as they are); the Delta buffer is
+	// reused (RawMessage copies into it).
+	d.chunk = llmChunk{Delta: d.chunk.Delta[:0]}
+	c := &d.chunk
+	if err := json.Unmarshal(data, c); err != nil {
 		return
 	}
 	kind := c.Type
@@ -283,8 +335,9 @@ func (d *Decoder) merge(typ string, data []byte) {
 	}
 	switch kind {
 	case "content_block_delta":
-		var ad anthropicDelta
-		if len(c.Delta) == 0 || json.Unmarshal(c.Delta, &ad) != nil {
+		d.adelta = anthropicDelta{}
+		ad := &d.adelta
+		if len(c.Delta) == 0 || json.Unmarshal(c.Delta, ad) != nil {
 			return
 		}
 		d.Format = FormatAnthropic
