@@ -348,6 +348,13 @@ func newHeaderKeys(prefix string) headerKeys {
 func (k *headerKeys) key(name []byte) (string, []byte) {
 	k.lower = k.lower[:0]
 	for _, c := range name {
+		if c >= utf8.RuneSelf {
+			// Not a token (RFC 9110 names are ASCII): lower-cased as
+			// Unicode, like any other string, and not cached.
+			lower := strings.ToLower(string(name))
+			k.lower = append(k.lower[:0], lower...)
+			return k.prefix + lower, k.lower
+		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
@@ -587,6 +594,14 @@ func (p *httpParseProcessor) putSSE(a pcommon.Map, ex *h1.Exchange) {
 		s.EnsureCapacity(len(d.Events))
 		for _, e := range d.Events {
 			m := s.AppendEmpty().SetEmptyMap()
+			n := 2
+			if e.ID != "" {
+				n++
+			}
+			if e.Truncated {
+				n++
+			}
+			m.EnsureCapacity(n)
 			m.PutStr("event", e.Type)
 			m.PutStr("data", e.Data)
 			if e.ID != "" {

@@ -84,7 +84,8 @@ type parser struct {
 	// readHead found the whole head in one piece, so parseHead does not
 	// scan for them again; nil otherwise.
 	ends    []int32
-	endsBuf []int32 // backing array of ends, reused
+	endsBuf []int32   // backing array of ends, reused
+	endsArr [32]int32 // endsBuf's first array: no allocation for common heads
 }
 
 // Conn is the HTTP/1 state of one connection. It is not safe for concurrent
@@ -493,6 +494,9 @@ func (c *Conn) readHead(p *parser, data []byte, ts int64) (int, bool, error) {
 		// i.e. "\r\n\r\n" occurs before any "\n\n". One pass over the
 		// line ends finds it and remembers them for parseHead.
 		ends := p.endsBuf[:0]
+		if ends == nil {
+			ends = p.endsArr[:0]
+		}
 		for k := 0; k < len(data); {
 			j := bytes.IndexByte(data[k:], '\n')
 			if j < 0 {

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestBodyDecoderReuse(t *testing.T) {
 	long := strings.Repeat("abcdefgh", 100)
 	cases := []struct {
 		enc, kind, in, want string
-		cut, ok            bool
+		cut, ok             bool
 	}{
 		{"gzip", "gzip", "hello gzip", "hello gzip", false, true},
 		{"deflate", "zlib", "hello zlib", "hello zlib", false, true},
@@ -65,4 +66,23 @@ func TestBodyDecoderReuse(t *testing.T) {
 		require.Equal(t, c.want, string(out), "case %d", i)
 		require.Equal(t, c.cut, cut, "case %d", i)
 	}
+}
+
+// TestHeaderKeys checks the cached header attribute keys: lower-cased like
+// strings.ToLower (also for names that are not ASCII tokens), the same key
+// on a cache hit, and a bounded cache.
+func TestHeaderKeys(t *testing.T) {
+	k := newHeaderKeys("http.request.header.")
+	for _, name := range []string{"Content-Type", "content-type", "X-Ä-Ü", "X-\xff-Bad", "TRACEPARENT", "Content-Type"} {
+		key, lower := k.key([]byte(name))
+		want := strings.ToLower(name)
+		require.Equal(t, "http.request.header."+want, key, name)
+		require.Equal(t, want, string(lower), name)
+	}
+	require.Len(t, k.keys, 2, "only ASCII names are cached")
+	for i := range maxHeaderKeys + 10 {
+		key, _ := k.key([]byte("X-H" + strings.Repeat("a", i%7) + string(rune('a'+i%26)) + strconv.Itoa(i)))
+		require.True(t, strings.HasPrefix(key, "http.request.header.x-h"))
+	}
+	require.LessOrEqual(t, len(k.keys), maxHeaderKeys)
 }
