@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/httpparse/run.sh [COUNT]: the httpparse benchmarks (parser alone,
 # then the whole processor with pdata in and out), COUNT runs each.
-# Results and their reading: docs/benchmarks/httpparse.md; before/after
+# Results and their reading: docs/benchmarks.md; before/after
 # comparisons on a shared machine: bench/httpparse/compare.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,7 +1,7 @@
 // Command localstore benchmarks the localstore exporter and the events
 // command: rows/s written through the exporter (with its batching) and with
 // different transaction sizes, and the latency of "the last 20 events of one
-// EventName" over a large store. See docs/benchmarks/localstore.md.
+// EventName" over a large store. See docs/benchmarks.md.
 //
 //	go run ./bench/localstore -rows 1000000
 //	go run ./bench/localstore -rows 100000 -dir /tmp/store && go run ./bench/localstore events --data-dir /tmp/store -s fs.open

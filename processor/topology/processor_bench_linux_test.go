@@ -14,7 +14,7 @@ import (
 // BenchmarkProcessLogs measures the time the processor adds per record with
 // a warm cache: a batch of 1000 eBPF-shaped records (10 attributes each) is
 // copied outside the timer and processed inside it. ns/record is the
-// figure docs/benchmarks/topology.md reports.
+// figure docs/benchmarks.md reports.
 func BenchmarkProcessLogs(b *testing.B) {
 	t := b
 	cg := newFakeCgroupFS(t)
