@@ -40,6 +40,9 @@ Examples:
   otelcol-trace events -s process.exec --json | jq -r '.attributes["process.command_args"] | join(" ")'
   otelcol-trace events --follow --match 'ENOENT'
 
+The sub-command may come before or after the flags ("events summary --data-dir X" and
+"events --data-dir X summary" are the same); flags before "summary" must be summary flags.
+
 Flags:
 `
 
@@ -196,7 +199,14 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "otelcol-trace events: unexpected argument %q (flags go before it; sub-command: summary)\n", fs.Arg(0))
+		if fs.Arg(0) == "summary" {
+			// Flags before the sub-command: run summary with the same
+			// arguments minus the sub-command's name.
+			i := len(args) - fs.NArg()
+			rest := append(append([]string{}, args[:i]...), args[i+1:]...)
+			return runSummary(ctx, rest, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "otelcol-trace events: unexpected argument %q (the only sub-command is summary: otelcol-trace events summary [flags])\n", fs.Arg(0))
 		return exitUsage
 	}
 	if q.n <= 0 && !q.all {
@@ -251,7 +261,7 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if q.jsonOut {
 		out = newJSONPrinter(stdout)
 	} else {
-		out = newTablePrinter(stdout, mode)
+		out = newTablePrinter(stdout, mode, q.follow || q.all)
 	}
 	lastID, err := r.MaxID(ctx)
 	if err != nil {

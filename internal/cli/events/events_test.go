@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -291,6 +292,75 @@ func TestFollow(t *testing.T) {
 		procs = append(procs, m["process"].(string))
 	}
 	assert.Equal(t, []string{"ls", "late", "new"}, procs)
+}
+
+// TestFollowTableWidths checks that --follow's table does not take its
+// column widths from the first rows: a longer process name or EventName that
+// arrives later is printed whole and aligned, with the colours of a
+// non-follow table.
+func TestFollowTableWidths(t *testing.T) {
+	s, base := fixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	var errOut bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- Run(ctx, []string{"--data-dir", s.dir, "-s", "process.exec,http.exchange.incomplete", "--follow", "--interval", "10ms", "--color", "always"}, &out, &errOut)
+	}()
+	require.Eventually(t, func() bool { return strings.Count(out.String(), "\n") == 2 }, 10*time.Second, 5*time.Millisecond, "header and the ls row")
+	s.send(t, 35, ev{"process.exec", base, 400, "otelcol-contrib", "", nil})
+	s.send(t, 36, ev{"http.exchange.incomplete", base, 401, "python3.12-slim", "", nil})
+	require.Eventually(t, func() bool { return strings.Count(out.String(), "\n") == 4 }, 10*time.Second, 5*time.Millisecond)
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, errOut.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("--follow did not stop on cancel")
+	}
+	text := out.String()
+	assert.Contains(t, text, " otelcol-contrib ")
+	assert.Contains(t, text, " python3.12-slim ")
+	assert.Contains(t, text, "http.exchange.incomplete")
+	assert.NotContains(t, text, "…", "nothing cut")
+	assert.Contains(t, text, "\x1b[32mprocess.exec", "colours as without --follow")
+
+	plain := regexp.MustCompile("\x1b\\[[0-9;]*m")
+	lines := strings.Split(strings.TrimRight(plain.ReplaceAllString(text, ""), "\n"), "\n")
+	require.Len(t, lines, 4)
+	proc := strings.Index(lines[0], "PROCESS")
+	details := strings.Index(lines[0], "DETAILS")
+	require.Positive(t, proc)
+	for _, l := range lines[1:] {
+		r := []rune(l)
+		assert.NotEqual(t, ' ', r[proc], "row %q", l)
+		assert.Equal(t, ' ', r[proc-1], "row %q", l)
+		assert.Equal(t, ' ', r[details-1], "row %q: DETAILS column aligned", l)
+	}
+}
+
+// TestSummaryAfterFlags checks that flags may come before the sub-command.
+func TestSummaryAfterFlags(t *testing.T) {
+	s, _ := fixture(t)
+	before := runJSON(t, "summary", "--data-dir", s.dir, "--name", "curl")
+	after := runJSON(t, "--data-dir", s.dir, "--name", "curl", "summary")
+	require.Len(t, before, 2)
+	assert.Equal(t, before, after)
+
+	// A query-only flag before "summary" is a usage error naming the flag.
+	code, _, errOut := run(t, "--data-dir", s.dir, "-n", "5", "summary")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "-n")
+
+	code, _, errOut = run(t, "--data-dir", s.dir, "stray")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unexpected argument "stray"`)
+	assert.Contains(t, errOut, "otelcol-trace events summary [flags]")
+
+	code, _, errOut = run(t, "--help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, errOut, "events --data-dir X summary")
 }
 
 type syncBuffer struct {

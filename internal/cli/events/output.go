@@ -125,10 +125,13 @@ func (p *jsonPrinter) print(recs []store.Record) error {
 func (p *jsonPrinter) flush() error { return p.w.Flush() }
 
 // tablePrinter prints an aligned table. Column widths are fixed by the
-// first rows printed, so --follow output stays aligned.
+// first rows printed, so --follow output stays aligned; when streaming
+// (--follow, --all) the first rows say little about the later ones, so the
+// EVENT and PROCESS columns get their full widths from the start.
 type tablePrinter struct {
 	w         *bufio.Writer
 	color     bool
+	stream    bool
 	header    bool
 	eventW    int
 	processW  int
@@ -136,8 +139,17 @@ type tablePrinter struct {
 	container bool
 }
 
-func newTablePrinter(w io.Writer, color bool) *tablePrinter {
-	return &tablePrinter{w: bufio.NewWriter(w), color: color}
+// Widest EVENT and PROCESS cells; longer values are cut with "…". A Linux
+// process name (comm) has at most 15 characters.
+const (
+	maxEventW   = 24
+	maxProcessW = 16
+)
+
+// newTablePrinter returns a table printer; stream gives the EVENT and PROCESS
+// columns their full widths instead of the widths of the first rows.
+func newTablePrinter(w io.Writer, color, stream bool) *tablePrinter {
+	return &tablePrinter{w: bufio.NewWriter(w), color: color, stream: stream}
 }
 
 const (
@@ -195,13 +207,16 @@ func (p *tablePrinter) print(recs []store.Record) error {
 	if !p.header {
 		p.eventW, p.processW, p.pidW = len("EVENT"), len("PROCESS"), len("PID")
 		for i := range recs {
-			p.eventW = max(p.eventW, min(utf8.RuneCountInString(recs[i].EventName), 24))
-			p.processW = max(p.processW, min(utf8.RuneCountInString(recs[i].ProcessName), 16))
+			p.eventW = max(p.eventW, min(utf8.RuneCountInString(recs[i].EventName), maxEventW))
+			p.processW = max(p.processW, min(utf8.RuneCountInString(recs[i].ProcessName), maxProcessW))
 			p.pidW = max(p.pidW, len(strconv.FormatInt(recs[i].PID, 10)))
 			p.container = p.container || recs[i].ContainerID != "" || recs[i].ContainerName != ""
 		}
 		p.pidW = max(p.pidW, 7)
 		p.eventW = max(p.eventW, 13)
+		if p.stream {
+			p.eventW, p.processW = maxEventW, maxProcessW
+		}
 		hdr := pad("TIME", 23) + "  " + pad("EVENT", p.eventW) + "  " + fmt.Sprintf("%*s", p.pidW, "PID") + "  " + pad("PROCESS", p.processW) + "  "
 		if p.container {
 			hdr += pad("CONTAINER", 12) + "  "

@@ -32,6 +32,10 @@ const (
 	envEndpoint = lib.EnvEndpoint
 )
 
+// defaultEndpoint is the receiver's URL when neither --endpoint nor
+// $OTELCOL_TRACE_ENDPOINT is set.
+const defaultEndpoint = "http://localhost:4320"
+
 const usage = `usage:
   otelcol-trace snapshot [flags]        take snapshots of the matching processes
   otelcol-trace snapshot list [flags]   list the processes connected to the receiver
@@ -74,11 +78,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	defEndpoint := os.Getenv(envEndpoint)
-	if defEndpoint == "" {
-		defEndpoint = "http://localhost:4320"
-	}
-	fs.StringVar(&o.endpoint, "endpoint", defEndpoint, "the snapshot receiver's URL (default $"+envEndpoint+")")
+	fs.StringVar(&o.endpoint, "endpoint", "", "the snapshot receiver's URL (default $"+envEndpoint+", else "+defaultEndpoint+")")
 	fs.StringVar(&o.token, "token", "", "API token of the receiver")
 	fs.StringVar(&o.environment, "environment", "", "snapshot the processes of this deployment environment")
 	fs.StringVar(&o.program, "program", "", "snapshot the processes of this program")
@@ -98,6 +98,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if o.endpoint == "" {
+		o.endpoint = os.Getenv(envEndpoint)
+	}
+	if o.endpoint == "" {
+		o.endpoint = defaultEndpoint
+	}
 	if o.token == "" {
 		o.token = os.Getenv(envAPIToken)
 	}
@@ -105,7 +111,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		o.token = os.Getenv(envToken)
 	}
 	if o.token == "" {
-		fmt.Fprintf(stderr, "otelcol-trace snapshot: no token: use --token or set %s\n", envAPIToken)
+		fmt.Fprintf(stderr, "otelcol-trace snapshot: no token: use --token or set %s or %s\n", envAPIToken, envToken)
 		return 2
 	}
 	if o.timeout <= 0 {

@@ -94,6 +94,8 @@ func TestErrors(t *testing.T) {
 	code, _, errOut := run("--endpoint", base)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "no token")
+	assert.Contains(t, errOut, envAPIToken)
+	assert.Contains(t, errOut, envToken)
 
 	code, _, errOut = run("list", "--endpoint", base, "--token", "wrong-token-value-123456")
 	assert.Equal(t, 1, code)
@@ -108,8 +110,20 @@ func TestErrors(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, `unexpected argument "extra"`)
 
-	code, _, _ = run("--help")
+	code, _, errOut = run("--help")
 	assert.Equal(t, 0, code)
+	endpointHelp := ""
+	for _, line := range strings.Split(errOut, "\n") {
+		if strings.Contains(line, "-endpoint") {
+			endpointHelp = line
+		}
+	}
+	require.NotEmpty(t, endpointHelp, errOut)
+	helpText := errOut[strings.Index(errOut, endpointHelp):]
+	helpText = helpText[:strings.Index(helpText, "\n  -")+1]
+	assert.Equal(t, 1, strings.Count(helpText, "default"), "one default for --endpoint: %q", helpText)
+	assert.Contains(t, helpText, "$"+envEndpoint)
+	assert.Contains(t, helpText, defaultEndpoint)
 
 	// Nothing listens there.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -119,4 +133,10 @@ func TestErrors(t *testing.T) {
 	code, _, errOut = run("list", "--endpoint", dead, "--token", token)
 	assert.Equal(t, 1, code)
 	assert.True(t, strings.Contains(errOut, "connection refused"), errOut)
+
+	// Without --endpoint, $OTELCOL_TRACE_ENDPOINT is used.
+	t.Setenv(envEndpoint, "http://"+dead)
+	code, _, errOut = run("list", "--token", token)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, dead)
 }

@@ -125,6 +125,12 @@ int BPF_PROG(otr_process_exec, struct task_struct *p, pid_t old_pid, struct linu
 	return 0;
 }
 
+/* PF_KTHREAD (include/linux/sched.h): the task is a kernel thread. Kernel
+ * threads (kworkers forked by kthreadd, …) are not processes a user asks
+ * about: their forks and exits are not reported. A user-mode helper forked
+ * by a kernel thread loses the flag at its exec, and is reported from then. */
+#define OTR_PF_KTHREAD 0x00200000
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(otr_process_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -132,6 +138,8 @@ int BPF_PROG(otr_process_fork, struct task_struct *parent, struct task_struct *c
 	__u32 child_pid = BPF_CORE_READ(child, pid);
 	if (child_tgid != child_pid)
 		return 0; /* a new thread, not a new process */
+	if (BPF_CORE_READ(child, flags) & OTR_PF_KTHREAD)
+		return 0;
 	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
 	bpf_map_delete_elem(&exit_seen, &child_tgid);
 	otr_tree_on_fork(parent_tgid, child_tgid);
@@ -155,6 +163,8 @@ int BPF_PROG(otr_process_exit, struct task_struct *p)
 {
 	/* Only the last thread of the process: signal->live dropped to 0. */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	if (BPF_CORE_READ(p, flags) & OTR_PF_KTHREAD)
 		return 0;
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	__u8 one = 1;

@@ -23,6 +23,12 @@ const (
 	symGnuTLSRecv   = "gnutls_record_recv"
 	symGoConnWrite  = "crypto/tls.(*Conn).Write"
 	symGoConnRead   = "crypto/tls.(*Conn).Read"
+	// Teardown functions: the connection state of the object is dropped,
+	// so that an object reused at the same address is a new connection.
+	symSSLFree      = "SSL_free"
+	symSSLClear     = "SSL_clear"
+	symGnuTLSDeinit = "gnutls_deinit"
+	symGoConnClose  = "crypto/tls.(*Conn).Close"
 	opensslProfile0 = 0 // unknown layout: no fd, no 5-tuple
 	opensslProfile1 = 1 // OpenSSL 1.1.x
 	opensslProfile3 = 2 // OpenSSL 3.0 / 3.1
@@ -39,9 +45,15 @@ type elfHooks struct {
 	OpenSSLProfile uint8
 	// GnuTLS lists the defined GnuTLS functions.
 	GnuTLS []string
+	// Teardown lists the defined teardown functions (SSL_free, SSL_clear,
+	// gnutls_deinit) of a file that has OpenSSL or GnuTLS hooks.
+	Teardown []string
 	// GoWriteRets / GoReadRets are the offsets of the RET instructions of
 	// (*Conn).Write / (*Conn).Read relative to the function start.
 	GoWriteRets, GoReadRets []uint64
+	// GoClose is set when crypto/tls.(*Conn).Close is defined (hooked at
+	// its entry only).
+	GoClose bool
 	// GoVersion is set for Go binaries.
 	GoVersion string
 }
@@ -64,6 +76,7 @@ func inspectELF(path string) (*elfHooks, error) {
 	wanted := map[string]bool{
 		symSSLWrite: true, symSSLRead: true, symSSLWriteEx: true, symSSLReadEx: true,
 		symGnuTLSSend: true, symGnuTLSRecv: true, symGoConnWrite: true, symGoConnRead: true,
+		symSSLFree: true, symSSLClear: true, symGnuTLSDeinit: true, symGoConnClose: true,
 	}
 	maxVersion := ""
 	if dyn, err := f.DynamicSymbols(); err == nil {
@@ -107,6 +120,17 @@ func inspectELF(path string) (*elfHooks, error) {
 		}
 	}
 
+	if len(hooks.OpenSSL) > 0 {
+		for _, name := range []string{symSSLFree, symSSLClear} {
+			if _, ok := defined[name]; ok {
+				hooks.Teardown = append(hooks.Teardown, name)
+			}
+		}
+	}
+	if _, ok := defined[symGnuTLSDeinit]; ok && len(hooks.GnuTLS) > 0 {
+		hooks.Teardown = append(hooks.Teardown, symGnuTLSDeinit)
+	}
+
 	isGo := f.Section(".go.buildinfo") != nil || f.Section(".gopclntab") != nil
 	if !isGo {
 		return hooks, nil
@@ -137,6 +161,7 @@ func inspectELF(path string) (*elfHooks, error) {
 	if hooks.GoReadRets, err = retOffsets(f, r); err != nil {
 		return hooks, fmt.Errorf("find RET instructions of %s: %w", symGoConnRead, err)
 	}
+	_, hooks.GoClose = defined[symGoConnClose]
 	return hooks, nil
 }
 
