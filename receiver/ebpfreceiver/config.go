@@ -58,19 +58,13 @@ type ProbesConfig struct {
 	Socket socketprobe.Config `mapstructure:"socket"`
 }
 
-// validatable is a probe's config.
-type validatable interface{ Validate() error }
-
-// each calls fn with every probe's config name, whether it is enabled, and
-// its config.
-func (p *ProbesConfig) each(fn func(name string, enabled bool, cfg validatable)) {
-	fn("process", p.Process.Enabled, &p.Process)
-	fn("file", p.File.Enabled, &p.File)
-	fn("network", p.Network.Enabled, &p.Network)
-	fn("syscall", p.Syscall.Enabled, &p.Syscall)
-	fn("logcapture", p.LogCapture.Enabled, &p.LogCapture)
-	fn("tls", p.TLS.Enabled, &p.TLS)
-	fn("socket", p.Socket.Enabled, &p.Socket)
+// anyEnabled reports whether at least one probe is switched on. Each probe's
+// own Validate is called by the collector's config validation, which walks
+// nested configs and prefixes their errors with their path
+// (probes::logcapture: …).
+func (p *ProbesConfig) anyEnabled() bool {
+	return p.Process.Enabled || p.File.Enabled || p.Network.Enabled || p.Syscall.Enabled ||
+		p.LogCapture.Enabled || p.TLS.Enabled || p.Socket.Enabled
 }
 
 // RingBufferConfig configures the ring buffers.
@@ -120,14 +114,7 @@ const (
 // Validate checks the configuration; every message names its field.
 func (cfg *Config) Validate() error {
 	var errs []error
-	anyEnabled := false
-	cfg.Probes.each(func(name string, enabled bool, pc validatable) {
-		anyEnabled = anyEnabled || enabled
-		if err := pc.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("probes.%s: %w", name, err))
-		}
-	})
-	if !anyEnabled {
+	if !cfg.Probes.anyEnabled() {
 		errs = append(errs, errors.New("probes: no probe is enabled (enable at least one of probes.process, file, network, syscall, logcapture, tls, socket)"))
 	}
 
@@ -142,7 +129,7 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("ring_buffer.size must be at most %d, got %d", maxRingBufferSize, rb.Size))
 	}
 	if rb.WakeupBytes < 0 || (rb.Size > 0 && rb.WakeupBytes >= rb.Size) {
-		errs = append(errs, fmt.Errorf("ring_buffer.wakeup_bytes must be between 0 and ring_buffer.size-1, got %d", rb.WakeupBytes))
+		errs = append(errs, fmt.Errorf("ring_buffer.wakeup_bytes must be between 0 and ring_buffer.size-1, got %d (ring_buffer.size is %d; with a small ring, set wakeup_bytes too: its default is %d)", rb.WakeupBytes, rb.Size, defaultWakeupBytes))
 	}
 	if rb.PollInterval < time.Millisecond || rb.PollInterval > 10*time.Second {
 		errs = append(errs, fmt.Errorf("ring_buffer.poll_interval must be between 1ms and 10s, got %s", rb.PollInterval))

@@ -70,9 +70,9 @@ func TestConfigValidateNamesField(t *testing.T) {
 		"bad_cgroup":         "filters.cgroup_ids: cgroup id must be positive",
 		"bad_queue":          "queue_size must be at least 1, got 0",
 		"bad_flush":          "flush_interval must be positive, got 0s",
-		"bad_max_args":       "probes.process: max_args must be at least 1, got 0",
-		"bad_max_args_bytes": "probes.process: max_args_bytes must be between 1 and 4095, got 5000",
-		"bad_tracked":        "probes.process: max_tracked_processes must be at least 1, got 0",
+		"bad_max_args":       "probes::process: max_args must be at least 1, got 0",
+		"bad_max_args_bytes": "probes::process: max_args_bytes must be between 1 and 4095, got 5000",
+		"bad_tracked":        "probes::process: max_tracked_processes must be at least 1, got 0",
 		"no_probe":           "probes: no probe is enabled",
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -25,6 +25,9 @@ import (
 	"github.com/otelcol-trace/otelcol-trace/receiver/ebpfreceiver/internal/tlsprobe"
 )
 
+// defaultWakeupBytes is the default ring_buffer.wakeup_bytes.
+const defaultWakeupBytes = 256 << 10
+
 const (
 	typeStr   = "ebpf"
 	stability = component.StabilityLevelAlpha
@@ -58,7 +61,7 @@ func createDefaultConfig() component.Config {
 		},
 		RingBuffer: RingBufferConfig{
 			Size:         8 << 20,
-			WakeupBytes:  256 << 10,
+			WakeupBytes:  defaultWakeupBytes,
 			PollInterval: 50 * time.Millisecond,
 		},
 		Filters:       FiltersConfig{ExcludeSelf: true},

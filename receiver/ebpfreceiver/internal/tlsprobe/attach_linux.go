@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -240,8 +241,14 @@ func (a *attacher) ensureLocked(id fileID, openPath, path string) *target {
 		hooks.GnuTLS = nil
 	}
 	if !a.cfg.GoTLS {
-		hooks.GoReadRets, hooks.GoWriteRets = nil, nil
+		hooks.GoReadRets, hooks.GoWriteRets, hooks.GoClose = nil, nil, false
 	}
+	hooks.Teardown = slices.DeleteFunc(hooks.Teardown, func(sym string) bool {
+		if sym == symGnuTLSDeinit {
+			return len(hooks.GnuTLS) == 0
+		}
+		return len(hooks.OpenSSL) == 0
+	})
 	if hooks.empty() {
 		a.nothing[id] = true
 		return nil
@@ -270,11 +277,18 @@ const (
 	hookGnuTLSRecv = 6
 	hookGoWrite    = 7
 	hookGoRead     = 8
+	// Teardown hooks (entry only): the connection state of the object is
+	// deleted.
+	hookSSLFree      = 9
+	hookSSLClear     = 10
+	hookGnuTLSDeinit = 11
+	hookGoClose      = 12
 )
 
 var hookOf = map[string]uint64{
 	symSSLWrite: hookSSLWrite, symSSLRead: hookSSLRead, symSSLWriteEx: hookSSLWriteEx, symSSLReadEx: hookSSLReadEx,
 	symGnuTLSSend: hookGnuTLSSend, symGnuTLSRecv: hookGnuTLSRecv, symGoConnWrite: hookGoWrite, symGoConnRead: hookGoRead,
+	symSSLFree: hookSSLFree, symSSLClear: hookSSLClear, symGnuTLSDeinit: hookGnuTLSDeinit, symGoConnClose: hookGoClose,
 }
 
 // probeSet is one group of probes of a file sharing a program.
@@ -303,6 +317,10 @@ func (a *attacher) attachLocked(t *target, openPath string, hooks *elfHooks) err
 		entry.symbols, entry.offsets, entry.cookies = append(entry.symbols, sym), append(entry.offsets, 0), append(entry.cookies, c)
 		ret.symbols, ret.offsets, ret.cookies = append(ret.symbols, sym), append(ret.offsets, 0), append(ret.cookies, c)
 	}
+	for _, sym := range hooks.Teardown {
+		c := cookie(sym, hooks.OpenSSLProfile)
+		entry.symbols, entry.offsets, entry.cookies = append(entry.symbols, sym), append(entry.offsets, 0), append(entry.cookies, c)
+	}
 	if len(hooks.GoWriteRets) > 0 {
 		for sym, rets := range map[string][]uint64{symGoConnWrite: hooks.GoWriteRets, symGoConnRead: hooks.GoReadRets} {
 			c := cookie(sym, 0)
@@ -310,6 +328,10 @@ func (a *attacher) attachLocked(t *target, openPath string, hooks *elfHooks) err
 			for _, off := range rets {
 				goRet.symbols, goRet.offsets, goRet.cookies = append(goRet.symbols, sym), append(goRet.offsets, off), append(goRet.cookies, c)
 			}
+		}
+		if hooks.GoClose {
+			c := cookie(symGoConnClose, 0)
+			goEntry.symbols, goEntry.offsets, goEntry.cookies = append(goEntry.symbols, symGoConnClose), append(goEntry.offsets, 0), append(goEntry.cookies, c)
 		}
 	}
 	for _, set := range []probeSet{entry, ret, goEntry, goRet} {

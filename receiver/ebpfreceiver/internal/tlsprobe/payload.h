@@ -59,10 +59,13 @@ struct conn_key {
 	__u64 ptr;
 };
 
-// conn_state is what the kernel keeps per connection.
+// conn_state is what the kernel keeps per connection. The tls probe deletes
+// it when the library frees or resets the object (SSL_free, ...).
 struct conn_state {
 	__u64 seq;        // next connection.sequence
-	__u64 start_ns;   // first time the connection was seen (socket id)
+	__u64 start_ns;   // first time the connection was seen: the generation
+	                  // in connection.id (an object or fd reused later gets
+	                  // a new state, hence a new start_ns)
 	__u64 sock_ino;   // inode number of the socket the tuple came from
 	__u8 saddr[16];
 	__u8 daddr[16];
@@ -354,11 +357,15 @@ static __always_inline void emit_payload(struct payload_call *c, struct conn_key
 		__u64 ino = 0;
 		struct sock *sk = sock_from_fd_ino(c->fd, &ino);
 		if (sk && ino != st->sock_ino) {
-			if (c->source == SRC_SOCKET && st->sock_ino) {
-				// The fd now names another socket: a new connection.
+			if (st->sock_ino) {
+				// The fd (socket probe) or the TLS object (an SSL* or
+				// *tls.Conn reused without a hooked teardown) now names
+				// another socket: a new connection, with a new start
+				// time (its connection.id generation) and sequence 0.
 				st->seq = 0;
 				st->start_ns = c->start_ns;
 				st->role = 0;
+				st->family = 0;
 			}
 			st->sock_ino = ino;
 			fill_tuple(st, sk);

@@ -2,8 +2,10 @@
 
 // tls.bpf.c: uprobes on TLS libraries that capture the plaintext of each
 // read/write call (OpenSSL SSL_read/SSL_write and their _ex variants,
-// GnuTLS gnutls_record_recv/send, Go crypto/tls (*Conn).Read/Write), plus a
-// sched_process_exec hook that tells user space about new binaries.
+// GnuTLS gnutls_record_recv/send, Go crypto/tls (*Conn).Read/Write), entry
+// probes on the teardown functions (SSL_free, SSL_clear, gnutls_deinit, Go
+// (*Conn).Close) that end a connection's state, plus a sched_process_exec
+// hook that tells user space about new binaries.
 //
 // Entry probes save the call's arguments keyed by thread (C libraries) or by
 // goroutine (Go: R14 holds the g pointer, and a goroutine can move between
@@ -188,6 +190,23 @@ static __always_inline int finish_call(__s64 ret, __u64 g)
 #define HOOK_GNUTLS_RECV 6
 #define HOOK_GO_WRITE 7
 #define HOOK_GO_READ 8
+// Teardown: the object is freed or reset for another connection; its
+// connection state is deleted, so that an object reused at the same address
+// starts a new connection (new connection.id generation, sequence 0).
+#define HOOK_SSL_FREE 9
+#define HOOK_SSL_CLEAR 10
+#define HOOK_GNUTLS_DEINIT 11
+#define HOOK_GO_CLOSE 12
+
+// conn_forget deletes the connection state of (current process, source,
+// ptr). Not filtered: deleting is cheap and a state must never outlive its
+// object.
+static __always_inline int conn_forget(__u32 source, __u64 ptr)
+{
+	struct conn_key key = {.pid = bpf_get_current_pid_tgid() >> 32, .source = source, .ptr = ptr};
+	bpf_map_delete_elem(&payload_conns, &key);
+	return 0;
+}
 
 static __always_inline int c_entry(struct pt_regs *ctx)
 {
@@ -210,6 +229,11 @@ static __always_inline int c_entry(struct pt_regs *ctx)
 		return save_call(a0, a1, 0, DIR_TRANSMIT, SRC_GNUTLS, 0, -1, cookie, 0, 0);
 	case HOOK_GNUTLS_RECV:
 		return save_call(a0, a1, 0, DIR_RECEIVE, SRC_GNUTLS, 0, -1, cookie, 0, 0);
+	case HOOK_SSL_FREE:
+	case HOOK_SSL_CLEAR:
+		return conn_forget(SRC_OPENSSL, a0);
+	case HOOK_GNUTLS_DEINIT:
+		return conn_forget(SRC_GNUTLS, a0);
 	}
 	return 0;
 }
@@ -243,6 +267,7 @@ int tls_ret_single(struct pt_regs *ctx)
 
 // ---- Go crypto/tls (amd64 register ABI) ----
 //
+// func (c *Conn) Close() error: RAX = c (entry probe only).
 // func (c *Conn) Write(b []byte) (int, error): RAX = c, RBX = b.ptr,
 // RCX = b.len; on return RAX = n. R14 = g.
 // c.conn (net.Conn interface) is the first field of tls.Conn: its data
@@ -267,7 +292,10 @@ static __always_inline int go_conn_fd(__u64 c)
 static __always_inline int go_entry(struct pt_regs *ctx)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u8 dir = ((cookie >> 40) & 0xff) == HOOK_GO_WRITE ? DIR_TRANSMIT : DIR_RECEIVE;
+	__u32 hook = (cookie >> 40) & 0xff;
+	if (hook == HOOK_GO_CLOSE)
+		return conn_forget(SRC_GOTLS, ctx->ax);
+	__u8 dir = hook == HOOK_GO_WRITE ? DIR_TRANSMIT : DIR_RECEIVE;
 	return save_call(ctx->ax, ctx->bx, 0, dir, SRC_GOTLS, ctx->r14, go_conn_fd(ctx->ax), cookie, 0,
 			 go_role(ctx->ax));
 }

@@ -169,10 +169,14 @@ func SourceName(s uint8) string {
 	return fmt.Sprintf("unknown_%d", s)
 }
 
-// ConnectionID is the connection.id of the event.
+// ConnectionID is the connection.id of the event: the process, the source,
+// the object (TLS pointer or socket fd) and the generation of the object's
+// connection state (the kernel time it was created). Libraries reuse freed
+// objects and processes reuse fds: the generation tells those connections
+// apart.
 func (e *Event) ConnectionID() string {
 	if e.Source == SourceSocket {
 		return fmt.Sprintf("%d:socket:%d:%d", e.PID, e.ConnPtr, e.ConnStartNs)
 	}
-	return fmt.Sprintf("%d:%s:0x%x", e.PID, SourceName(e.Source), e.ConnPtr)
+	return fmt.Sprintf("%d:%s:0x%x:%d", e.PID, SourceName(e.Source), e.ConnPtr, e.ConnStartNs)
 }

@@ -21,6 +21,7 @@ func rawEvent(data string) []byte {
 	le.PutUint64(raw[32:], 77)   // cgroup
 	copy(raw[40:], "curl")       // comm
 	le.PutUint64(raw[offConnPtr:], 0xabc)
+	le.PutUint64(raw[offConnStart:], 999)
 	le.PutUint64(raw[offDuration:], 1500)
 	le.PutUint64(raw[offSeq:], 7)
 	le.PutUint64(raw[offLength:], 100000)
@@ -56,7 +57,7 @@ func TestDecodeAndFill(t *testing.T) {
 		"network.io.direction":    "transmit",
 		"payload.source":          "openssl",
 		"payload.library.path":    "/usr/lib/libssl.so.3",
-		"connection.id":           "4242:openssl:0xabc",
+		"connection.id":           "4242:openssl:0xabc:999",
 		"connection.sequence":     int64(7),
 		"payload.length":          int64(100000),
 		"payload.offset":          int64(16384),
@@ -91,6 +92,26 @@ func TestSocketConnectionID(t *testing.T) {
 	Fill(lr, &ev, time.Now(), time.Now(), "")
 	_, hasLib := lr.Attributes().Get("payload.library.path")
 	assert.False(t, hasLib)
+}
+
+// TestTLSConnectionIDGeneration: an object reused at the same address
+// (new connection state in the kernel, hence a new start time) is a
+// different connection.
+func TestTLSConnectionIDGeneration(t *testing.T) {
+	ids := map[string]bool{}
+	for _, src := range []uint8{SourceOpenSSL, SourceGnuTLS, SourceGoTLS} {
+		for _, start := range []uint64{1000, 2000} {
+			raw := rawEvent("x")
+			raw[offSource] = src
+			binary.LittleEndian.PutUint64(raw[offConnStart:], start)
+			ev, err := Decode(raw)
+			require.NoError(t, err)
+			ids[ev.ConnectionID()] = true
+		}
+	}
+	assert.Len(t, ids, 6)
+	assert.True(t, ids["4242:openssl:0xabc:1000"], ids)
+	assert.True(t, ids["4242:go_tls:0xabc:2000"], ids)
 }
 
 func TestDecodeRejectsBadRecords(t *testing.T) {
