@@ -157,6 +157,15 @@ func splitPath(p string) (dir, name string) {
 	return p[:i], p[i+1:]
 }
 
+// putFilePath puts file.path and the file.name and file.directory it splits
+// into.
+func putFilePath(attrs pcommon.Map, p string, truncated bool) {
+	putPath(attrs, "file.path", p, truncated)
+	dir, name := splitPath(p)
+	attrs.PutStr("file.name", name)
+	attrs.PutStr("file.directory", dir)
+}
+
 func putPath(attrs pcommon.Map, key, p string, truncated bool) {
 	attrs.PutStr(key, p)
 	if truncated {
@@ -180,10 +189,7 @@ func fillRecord(lr plog.LogRecord, e *fileEvent, wall time.Time, observed time.T
 	switch e.hdr.Type {
 	case evOpen:
 		lr.SetEventName("fs.open")
-		putPath(attrs, "file.path", path1, e.pathTruncated)
-		dir, name := splitPath(path1)
-		attrs.PutStr("file.name", name)
-		attrs.PutStr("file.directory", dir)
+		putFilePath(attrs, path1, e.pathTruncated)
 		attrs.PutStr("fs.open.flags", flags.name(e.flags))
 		attrs.PutInt("fs.open.mode", int64(e.mode))
 		if !failed {
@@ -202,10 +208,10 @@ func fillRecord(lr plog.LogRecord, e *fileEvent, wall time.Time, observed time.T
 		return
 	case evDelete:
 		lr.SetEventName("fs.delete")
-		putPath(attrs, "file.path", path1, e.pathTruncated)
+		putFilePath(attrs, path1, e.pathTruncated)
 	case evRename:
 		lr.SetEventName("fs.rename")
-		putPath(attrs, "file.path", path1, e.pathTruncated)
+		putFilePath(attrs, path1, e.pathTruncated)
 		putPath(attrs, "file.rename.target", path2, e.path2Truncated)
 	}
 	attrs.PutStr("syscall.name", syscallprobe.Name(e.nr))
