@@ -45,6 +45,8 @@ type attacher struct {
 	progs   programs
 	logger  *zap.Logger
 	selfPID int
+	// noTeardown: do not hook the teardown functions (tests).
+	noTeardown bool
 
 	mu         sync.Mutex
 	targets    map[fileID]*target
@@ -242,6 +244,9 @@ func (a *attacher) ensureLocked(id fileID, openPath, path string) *target {
 	}
 	if !a.cfg.GoTLS {
 		hooks.GoReadRets, hooks.GoWriteRets, hooks.GoClose = nil, nil, false
+	}
+	if a.noTeardown {
+		hooks.Teardown, hooks.GoClose = nil, false
 	}
 	hooks.Teardown = slices.DeleteFunc(hooks.Teardown, func(sym string) bool {
 		if sym == symGnuTLSDeinit {

@@ -15,14 +15,14 @@ import (
 
 // Symbols hooked in TLS libraries and Go binaries.
 const (
-	symSSLWrite     = "SSL_write"
-	symSSLRead      = "SSL_read"
-	symSSLWriteEx   = "SSL_write_ex"
-	symSSLReadEx    = "SSL_read_ex"
-	symGnuTLSSend   = "gnutls_record_send"
-	symGnuTLSRecv   = "gnutls_record_recv"
-	symGoConnWrite  = "crypto/tls.(*Conn).Write"
-	symGoConnRead   = "crypto/tls.(*Conn).Read"
+	symSSLWrite    = "SSL_write"
+	symSSLRead     = "SSL_read"
+	symSSLWriteEx  = "SSL_write_ex"
+	symSSLReadEx   = "SSL_read_ex"
+	symGnuTLSSend  = "gnutls_record_send"
+	symGnuTLSRecv  = "gnutls_record_recv"
+	symGoConnWrite = "crypto/tls.(*Conn).Write"
+	symGoConnRead  = "crypto/tls.(*Conn).Read"
 	// Teardown functions: the connection state of the object is dropped,
 	// so that an object reused at the same address is a new connection.
 	symSSLFree      = "SSL_free"

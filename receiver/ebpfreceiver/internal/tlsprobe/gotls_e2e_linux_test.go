@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -93,7 +92,7 @@ func TestGoCryptoTLSKeepAlive(t *testing.T) {
 		return bytes.Count(joined(r, "receive"), []byte("secret="+secret)) == n
 	})
 	connID := checkConnection(t, recs)
-	assert.True(t, strings.HasPrefix(connID, fmt.Sprintf("%d:go_tls:0x", pid)), connID)
+	assert.Regexp(t, fmt.Sprintf("^%d:go_tls:0x[0-9a-f]+:[0-9]+$", pid), connID, "<pid>:go_tls:<*tls.Conn>:<generation>")
 	tx := joined(recs, "transmit")
 	for i := 0; i < n; i++ {
 		assert.Contains(t, string(tx), fmt.Sprintf("GET /go?i=%d HTTP/1.1\r\n", i))

@@ -42,6 +42,9 @@ type Probe struct {
 	// singleUprobes forces single uprobes even where uprobe_multi links
 	// exist (tests of the fallback for kernels < 6.6).
 	singleUprobes bool
+	// noTeardownHooks leaves SSL_free & co. unhooked (tests of the
+	// socket-change detection alone).
+	noTeardownHooks bool
 }
 
 // New returns the tls probe for cfg (validated again at Start).
@@ -78,6 +81,7 @@ func (p *Probe) Start(_ context.Context, env probe.Env) error {
 	}
 
 	p.att = newAttacher(p.cfg, p.progs, p.logger, env.SelfPID)
+	p.att.noTeardown = p.noTeardownHooks
 	execs := make(chan uint32, 1024)
 	var err error
 	p.reader, err = ringreader.Start(p.ring, ringreader.Options{

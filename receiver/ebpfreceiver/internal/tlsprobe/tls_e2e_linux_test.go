@@ -196,7 +196,7 @@ print(urllib.request.urlopen(req, context=ctx).read().decode())`
 		return bytes.Contains(joined(r, "receive"), []byte(want))
 	})
 	id := checkConnection(t, recs)
-	assert.True(t, strings.HasPrefix(id, strconv.Itoa(pid)+":openssl:0x"), id)
+	assert.Regexp(t, "^"+strconv.Itoa(pid)+":openssl:0x[0-9a-f]+:[0-9]+$", id, "<pid>:openssl:<SSL*>:<generation>")
 	tx := string(joined(recs, "transmit"))
 	assert.True(t, strings.HasPrefix(tx, "GET "+path+" HTTP/1.1\r\n"), "request line: %q", tx)
 	assert.Contains(t, tx, "X-Secret: "+secret)

@@ -1,7 +1,8 @@
 // Command goclient is the Go crypto/tls client of the tls probe tests: it
 // waits for a line on stdin (so the test can wait until the probe has
 // attached to this binary), then sends -n GET requests with an X-Secret
-// header over one keep-alive connection and prints each response body.
+// header over one keep-alive connection (with -close: one connection per
+// request) and prints each response body.
 package main
 
 import (
@@ -20,6 +21,7 @@ func main() {
 	ca := flag.String("ca", "", "CA certificate (PEM)")
 	secret := flag.String("secret", "", "X-Secret header value")
 	n := flag.Int("n", 1, "requests on one connection")
+	closeConns := flag.Bool("close", false, "one connection per request (no keep-alive)")
 	flag.Parse()
 
 	pem, err := os.ReadFile(*ca)
@@ -32,6 +34,7 @@ func main() {
 		TLSClientConfig:   &tls.Config{RootCAs: pool},
 		MaxConnsPerHost:   1,
 		ForceAttemptHTTP2: false,
+		DisableKeepAlives: *closeConns,
 	}}
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
 		fail(err)
