@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,9 @@ func keys[V any](m map[string]V) []string {
 func TestGoCryptoTLSConnectionPerRequest(t *testing.T) {
 	requireRoot(t)
 	bin := buildGoClient(t, false)
+	hooks, err := inspectELF(bin)
+	require.NoError(t, err)
+	require.True(t, hooks.GoClose, "crypto/tls.(*Conn).Close is hooked")
 	p, sink := startProbe(t, NewDefaultConfig())
 	srv := startHTTPSServer(t)
 	secret := randomToken(t)
@@ -178,4 +182,46 @@ func TestGoCryptoTLSConnectionPerRequest(t *testing.T) {
 		assert.True(t, bytes.HasPrefix(tx, []byte("GET /goclose?i=")), "%s starts with its request line: %q", id, tx)
 	}
 	t.Logf("%d connections used %d distinct *tls.Conn addresses", n, len(pointers))
+}
+
+// TestGnuTLSConnectionPerRequest: one process opens sequential GnuTLS
+// sessions (gnutls_deinit in between, so the next session is usually
+// allocated at the same address; GnuTLS gives no fd, so gnutls_deinit is
+// the only way to tell them apart). Each session has its own
+// connection.id from sequence 0.
+func TestGnuTLSConnectionPerRequest(t *testing.T) {
+	requireRoot(t)
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skip("no C compiler (cc)")
+	}
+	bin := filepath.Join(t.TempDir(), "gnutlsreuse")
+	if out, err := exec.Command(cc, "-O2", "-o", bin, "testdata/gnutlsreuse.c", "-lgnutls").CombinedOutput(); err != nil {
+		t.Skipf("cannot build the GnuTLS client (needs libgnutls28-dev): %v\n%s", err, out)
+	}
+	_, sink := startProbe(t, NewDefaultConfig())
+	srv := startHTTPSServer(t)
+	secret := randomToken(t)
+	const n = 5
+
+	cmd := exec.Command(bin, srv.cert, fmt.Sprint(srv.port), fmt.Sprint(n), secret)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Equal(t, n, strings.Count(string(out), "secret="+secret), string(out))
+	pid := cmd.Process.Pid
+
+	recs := waitFor(t, sink, pid, "gnutls", func(r []plog.LogRecord) bool {
+		return bytes.Count(joined(r, "receive"), []byte("secret="+secret)) == n
+	})
+	conns := byConnection(recs)
+	require.Len(t, conns, n, "one connection.id per connection; ids: %v", keys(conns))
+	pointers := map[string]bool{}
+	for id, c := range conns {
+		pointers[connPointer(id)] = true
+		checkConnection(t, c)
+		tx := joined(c, "transmit")
+		assert.Equal(t, 1, bytes.Count(tx, []byte("X-Secret: "+secret)), "%s carries one request: %q", id, tx)
+		assert.True(t, bytes.HasPrefix(tx, []byte("GET /gnutls")), "%s starts with its request line: %q", id, tx)
+	}
+	t.Logf("%d sessions used %d distinct gnutls_session_t addresses", n, len(pointers))
 }

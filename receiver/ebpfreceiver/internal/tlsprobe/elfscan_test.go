@@ -68,7 +68,20 @@ func TestInspectELFSystemLibssl(t *testing.T) {
 	hooks, err := inspectELF(lib)
 	require.NoError(t, err)
 	assert.Equal(t, []string{symSSLWrite, symSSLRead, symSSLWriteEx, symSSLReadEx}, hooks.OpenSSL)
+	assert.Equal(t, []string{symSSLFree, symSSLClear}, hooks.Teardown, "teardown hooks end a connection's state")
 	assert.Empty(t, hooks.GoWriteRets)
+}
+
+func TestInspectELFSystemLibgnutls(t *testing.T) {
+	const lib = "/usr/lib/x86_64-linux-gnu/libgnutls.so.30"
+	if _, err := os.Stat(lib); err != nil {
+		t.Skip("libgnutls.so.30 not installed at " + lib)
+	}
+	hooks, err := inspectELF(lib)
+	require.NoError(t, err)
+	assert.Equal(t, []string{symGnuTLSSend, symGnuTLSRecv}, hooks.GnuTLS)
+	assert.Equal(t, []string{symGnuTLSDeinit}, hooks.Teardown)
+	assert.Empty(t, hooks.OpenSSL)
 }
 
 func TestInspectELFGoBinary(t *testing.T) {
