@@ -46,6 +46,9 @@ const (
 	eventSize     = offPath + pathMax
 	renameSize    = eventSize + pathMax
 	atFDCWD       = -100
+	// dfdResolved is file_event.dfd/dfd2 when the kernel made the path
+	// absolute (file.c FILE_DFD_RESOLVED).
+	dfdResolved = -200
 )
 
 // fileEvent is a decoded struct file_event.
@@ -142,6 +145,16 @@ func ResolvePath(procRoot string, pid uint32, dfd int32, p string) string {
 		return p
 	}
 	return path.Join(dir, p)
+}
+
+// kernelPath cleans a path the kernel made absolute by joining a directory
+// and a relative path ("./x", "../y"); other paths are returned unchanged, and
+// so is a cut path (its last element is incomplete).
+func kernelPath(p string, dfd int32, truncated bool) string {
+	if dfd != dfdResolved || truncated || !path.IsAbs(p) {
+		return p
+	}
+	return path.Clean(p)
 }
 
 // splitPath returns the directory and the base name of a clean absolute or

@@ -14,9 +14,12 @@
  *   read/write/pread/pwrite/readv/writev/preadv(2)/pwritev(2)/sendfile on a
  *   tracked fd: the byte counts are summed in the fd's map entry, no event.
  *
- * Enter and exit are correlated in an LRU hash keyed by pid_tgid. The shared
- * filter (common.h) runs at syscall entry, before anything is stored, so a
- * filtered-out task costs one filter check and one failed lookup at exit.
+ * Enter and exit are correlated in task-local storage (file_calls). The
+ * shared filter (common.h) runs at syscall entry, before anything is stored,
+ * so a filtered-out task costs one filter check and one failed lookup at
+ * exit. Relative paths are made absolute in the kernel: an open's from the
+ * opened file at exit (resolve_fd_path), delete/rename paths at entry
+ * against the cwd or dirfd (capture_path), while the process still exists.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -51,7 +54,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_openat2 437
 
 #define AT_FDCWD_ -100
-/* file_event.dfd when the kernel resolved the path to an absolute one. */
+/* file_event.dfd/dfd2 when the kernel resolved the path to an absolute one. */
 #define FILE_DFD_RESOLVED -200
 
 /* Event types (otr_event_header.type). */
@@ -83,6 +86,20 @@ struct file_call {
 	__u32 mode;
 	__u32 nr;
 	__u32 _pad0;
+};
+
+/* file_call_slot is the task-local value: the call in flight plus, for
+ * delete/rename, the paths captured (and made absolute) at syscall entry,
+ * while the process's cwd and dirfds are still there. */
+struct file_call_slot {
+	struct file_call c;
+	__u16 path_len;   /* bytes incl. the NUL; 0 when unreadable */
+	__u16 path2_len;
+	__u8 resolved;    /* the kernel made path absolute */
+	__u8 resolved2;   /* ... and path2 */
+	__u8 _pad0[2];
+	char path[FILE_PATH_MAX];
+	char path2[FILE_PATH_MAX];
 };
 
 struct fd_key {
@@ -141,7 +158,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct file_call);
+	__type(value, struct file_call_slot);
 } file_calls SEC(".maps");
 
 struct {
@@ -156,7 +173,10 @@ struct {
 struct file_scratch_value {
 	struct file_event ev;
 	char spare[FILE_PATH_MAX];
-	char walk[2 * FILE_PATH_MAX]; /* resolve_fd_path builds right to left */
+	/* walk_path builds a directory right to left in walk[0, FILE_PATH_MAX);
+	 * capture_path reads the relative path into walk[FILE_PATH_MAX, ...),
+	 * right after it, so that directory + '/' + path is contiguous. */
+	char walk[2 * FILE_PATH_MAX];
 };
 
 struct {
@@ -250,28 +270,40 @@ static long walk_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* resolve_fd_path writes the absolute path of the file open at fd into
- * sv->ev.path by walking its dentries up to the root, crossing mounts, and
- * returns the length incl. the NUL; 0 when it cannot (too deep, too long,
- * no file). The path is built right to left in sv->walk. */
-static __always_inline int resolve_fd_path(__s32 fd, struct file_scratch_value *sv)
+/* walk_path writes the absolute path of (vm, d) right to left into
+ * sv->walk, ending before sv->walk[FILE_PATH_MAX - 1], by walking the dentries
+ * up to the root and crossing mounts. It returns the index of the first byte
+ * (FILE_PATH_MAX - 1 for the root itself, whose path is then empty), or -1
+ * when it cannot (too deep, too long). */
+static __always_inline int walk_path(struct vfsmount *vm, struct dentry *d, struct file_scratch_value *sv)
 {
-	struct file *f = file_of_fd(fd);
-	if (!f)
-		return 0;
-	struct vfsmount *vm = BPF_CORE_READ(f, f_path.mnt);
 	struct walk_ctx w = {
-		.d = (__u64)BPF_CORE_READ(f, f_path.dentry),
+		.d = (__u64)d,
 		.vm = (__u64)vm,
 		.m = (__u64)container_of(vm, struct mount, mnt),
 		.pos = FILE_PATH_MAX - 1,
 		.state = WALK_RUNNING,
 	};
-	sv->walk[FILE_PATH_MAX - 1] = 0;
+	if (!vm || !d)
+		return -1;
 	bpf_loop(WALK_MAX_DEPTH, walk_step, &w, 0);
 	if (w.state != WALK_DONE)
+		return -1;
+	return w.pos;
+}
+
+/* resolve_fd_path writes the absolute path of the file open at fd into
+ * sv->ev.path and returns its length incl. the NUL; 0 when it cannot (too
+ * deep, too long, no file). */
+static __always_inline int resolve_fd_path(__s32 fd, struct file_scratch_value *sv)
+{
+	struct file *f = file_of_fd(fd);
+	if (!f)
 		return 0;
-	int pos = w.pos;
+	int pos = walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sv);
+	if (pos < 0)
+		return 0;
+	sv->walk[FILE_PATH_MAX - 1] = 0;
 	if (pos == FILE_PATH_MAX - 1) {
 		pos--;
 		sv->walk[FILE_PATH_MAX - 2] = '/';
@@ -281,6 +313,63 @@ static __always_inline int resolve_fd_path(__s32 fd, struct file_scratch_value *
 	if (bpf_probe_read_kernel(sv->ev.path, total, sv->walk + p))
 		return 0;
 	return (int)total;
+}
+
+/* resolve_dir walks the directory a relative path of a *at syscall is
+ * relative to: the task's cwd for AT_FDCWD, else the file of dirfd. It
+ * returns walk_path's result. */
+static __always_inline int resolve_dir(__s32 dfd, struct file_scratch_value *sv)
+{
+	if (dfd == AT_FDCWD_) {
+		struct task_struct *task = bpf_get_current_task_btf();
+		struct fs_struct *fs = task->fs;
+		if (!fs)
+			return -1;
+		return walk_path(BPF_CORE_READ(fs, pwd.mnt), BPF_CORE_READ(fs, pwd.dentry), sv);
+	}
+	struct file *f = file_of_fd(dfd);
+	if (!f)
+		return -1;
+	return walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), sv);
+}
+
+/* capture_path reads the user path at ptr into dst (FILE_PATH_MAX bytes)
+ * at syscall entry and, when it is relative, makes it absolute against the
+ * directory of dfd: dir + "/" + path, cut to FILE_PATH_MAX - 1 bytes (the
+ * length is then FILE_PATH_MAX: the truncated flag). It returns the length
+ * incl. the NUL (0: unreadable) and sets *resolved. */
+static __always_inline int capture_path(struct file_scratch_value *sv, char *dst, __u64 ptr, __s32 dfd,
+					__u8 *resolved)
+{
+	char *rel = sv->walk + FILE_PATH_MAX;
+	*resolved = 0;
+	long n = bpf_probe_read_user_str(rel, FILE_PATH_MAX, (void *)ptr);
+	if (n <= 0) {
+		dst[0] = 0;
+		return 0;
+	}
+	if (n > 1 && rel[0] != '/') {
+		int pos = resolve_dir(dfd, sv);
+		if (pos >= 0) {
+			int p = pos & (FILE_PATH_MAX - 1);
+			/* dir is walk[p, FILE_PATH_MAX - 1) (empty for the root) */
+			sv->walk[FILE_PATH_MAX - 1] = '/';
+			long total = (FILE_PATH_MAX - p) + n;
+			if (bpf_probe_read_kernel(dst, FILE_PATH_MAX, sv->walk + p) == 0) {
+				if (total >= FILE_PATH_MAX) {
+					total = FILE_PATH_MAX;
+					dst[FILE_PATH_MAX - 1] = 0;
+				}
+				*resolved = 1;
+				return (int)total;
+			}
+		}
+	}
+	if (bpf_probe_read_kernel(dst, FILE_PATH_MAX, rel)) {
+		dst[0] = 0;
+		return 0;
+	}
+	return (int)n;
 }
 
 static __always_inline bool is_tracked_call(long id)
@@ -352,8 +441,8 @@ int BPF_PROG(file_sys_enter, struct pt_regs *regs, long id)
 	if (!otr_filter_pass())
 		return 0;
 
-	struct file_call *cp = bpf_task_storage_get(&file_calls, bpf_get_current_task_btf(), 0,
-						    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct file_call_slot *cp = bpf_task_storage_get(&file_calls, bpf_get_current_task_btf(), 0,
+							 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!cp) {
 		otr_count_loss(OTR_PROBE_FILE, OTR_LOSS_MAP_FULL);
 		return 0;
@@ -412,7 +501,24 @@ int BPF_PROG(file_sys_enter, struct pt_regs *regs, long id)
 		c.flags = id == NR_renameat2 ? (__u32)regs->r8 : 0;
 		break;
 	}
-	*cp = c;
+	cp->path_len = 0;
+	cp->path2_len = 0;
+	cp->resolved = 0;
+	cp->resolved2 = 0;
+	if (id != NR_open && id != NR_creat && id != NR_openat && id != NR_openat2) {
+		/* delete/rename: a relative path is resolved now, against the
+		 * cwd or dirfd the syscall itself uses; at exit (or in user space)
+		 * a short-lived process may be gone. Opens resolve the opened file
+		 * at exit instead (resolve_fd_path). */
+		__u32 zero = 0;
+		struct file_scratch_value *sv = bpf_map_lookup_elem(&file_scratch, &zero);
+		if (sv) {
+			cp->path_len = capture_path(sv, cp->path, c.path_ptr, c.dfd, &cp->resolved);
+			if (c.path2_ptr)
+				cp->path2_len = capture_path(sv, cp->path2, c.path2_ptr, c.dfd2, &cp->resolved2);
+		}
+	}
+	cp->c = c;
 	return 0;
 }
 
@@ -443,7 +549,18 @@ static __always_inline int read_path(char *dst, __u64 ptr)
 	return (int)n;
 }
 
-static __always_inline void on_call_exit(__u64 key, struct file_call *c, long ret)
+/* slot_path copies a path captured at entry into dst and returns its
+ * length. A path that was unreadable at entry (its user page not yet
+ * faulted in; bpf_probe_read_user cannot fault) is read again now, after the
+ * syscall has copied it in, as it is (user space may still resolve it). */
+static __always_inline int slot_path(char *dst, char *src, __u16 len, __u64 ptr)
+{
+	if (!len || bpf_probe_read_kernel(dst, FILE_PATH_MAX, src))
+		return read_path(dst, ptr);
+	return len;
+}
+
+static __always_inline void on_call_exit(__u64 key, struct file_call *c, struct file_call_slot *slot, long ret)
 {
 	__u64 now = bpf_ktime_get_ns();
 	bool is_open = c->nr == NR_open || c->nr == NR_openat || c->nr == NR_openat2 || c->nr == NR_creat;
@@ -466,8 +583,12 @@ static __always_inline void on_call_exit(__u64 key, struct file_call *c, long re
 		otr_fill_header(&r->ev.hdr, FILE_EV_RENAME);
 		fill_call(&r->ev, c, ret, now);
 		r->ev.fd = -1;
-		r->ev.path_len = read_path(r->ev.path, c->path_ptr);
-		r->ev.path2_len = read_path(r->path2, c->path2_ptr);
+		r->ev.path_len = slot_path(r->ev.path, slot->path, slot->path_len, c->path_ptr);
+		r->ev.path2_len = slot_path(r->path2, slot->path2, slot->path2_len, c->path2_ptr);
+		if (slot->resolved)
+			r->ev.dfd = FILE_DFD_RESOLVED;
+		if (slot->resolved2)
+			r->ev.dfd2 = FILE_DFD_RESOLVED;
 		otr_ringbuf_submit(&file_events, r, sizeof(*r));
 		return;
 	}
@@ -483,7 +604,13 @@ static __always_inline void on_call_exit(__u64 key, struct file_call *c, long re
 	otr_fill_header(&e->hdr, is_open ? FILE_EV_OPEN : FILE_EV_DELETE);
 	fill_call(e, c, ret, now);
 	e->fd = is_open && ret >= 0 ? (__s32)ret : -1;
-	e->path_len = read_path(e->path, c->path_ptr);
+	if (is_open) {
+		e->path_len = read_path(e->path, c->path_ptr);
+	} else {
+		e->path_len = slot_path(e->path, slot->path, slot->path_len, c->path_ptr);
+		if (slot->resolved)
+			e->dfd = FILE_DFD_RESOLVED;
+	}
 	/* A relative path of a successful open: the kernel knows where the file
 	 * is, so report its absolute path (user space falls back to /proc). */
 	if (is_open && ret >= 0 && e->path_len > 0 && e->path[0] != '/') {
@@ -552,12 +679,12 @@ int BPF_PROG(file_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (!is_tracked_call(id))
 		return 0;
-	struct file_call *c = bpf_task_storage_get(&file_calls, bpf_get_current_task_btf(), 0, 0);
-	if (!c || !c->ts || c->nr != (__u32)id)
+	struct file_call_slot *slot = bpf_task_storage_get(&file_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!slot || !slot->c.ts || slot->c.nr != (__u32)id)
 		return 0;
-	struct file_call call = *c;
-	c->ts = 0;
-	on_call_exit(bpf_get_current_pid_tgid(), &call, ret);
+	struct file_call call = slot->c;
+	slot->c.ts = 0;
+	on_call_exit(bpf_get_current_pid_tgid(), &call, slot, ret);
 	return 0;
 }
 

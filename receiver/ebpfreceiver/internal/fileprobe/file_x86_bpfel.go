@@ -27,17 +27,27 @@ type fileFdState struct {
 	File       uint64
 }
 
-type fileFileCall struct {
-	_        structs.HostLayout
-	Ts       uint64
-	PathPtr  uint64
-	Path2Ptr uint64
-	Dfd      int32
-	Dfd2     int32
-	Flags    uint32
-	Mode     uint32
-	Nr       uint32
-	Pad0     uint32
+type fileFileCallSlot struct {
+	_ structs.HostLayout
+	C struct {
+		_        structs.HostLayout
+		Ts       uint64
+		PathPtr  uint64
+		Path2Ptr uint64
+		Dfd      int32
+		Dfd2     int32
+		Flags    uint32
+		Mode     uint32
+		Nr       uint32
+		Pad0     uint32
+	}
+	PathLen   uint16
+	Path2Len  uint16
+	Resolved  uint8
+	Resolved2 uint8
+	Pad0      [2]uint8
+	Path      [512]int8
+	Path2     [512]int8
 }
 
 type fileFileEvent struct {

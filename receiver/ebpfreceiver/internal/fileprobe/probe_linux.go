@@ -139,7 +139,8 @@ func (p *fileProbe) handle(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	p1, p2 := e.path, e.path2
+	p1 := kernelPath(e.path, e.dfd, e.pathTruncated)
+	p2 := kernelPath(e.path2, e.dfd2, e.path2Truncated)
 	if p.cfg.ResolveRelativePaths {
 		p1 = ResolvePath("/proc", e.hdr.PID, e.dfd, p1)
 		if e.hdr.Type == evRename {

@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(helperEnv); dir != "" {
 		os.Exit(runHelper(dir))
 	}
+	if dir := os.Getenv(dirfdHelperEnv); dir != "" {
+		os.Exit(runDirfdHelper(dir))
+	}
 	os.Exit(m.Run())
 }
 

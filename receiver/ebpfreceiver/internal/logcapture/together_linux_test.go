@@ -76,9 +76,21 @@ func TestProbesTogether(t *testing.T) {
 	want := []string{"first line", "second line", "third line", "through a dup", "vectored", "ünïcode", "no newline at end"}
 	require.Eventually(t, func() bool { return len(lines()) >= len(want) }, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, want, lines(), "logcapture")
+	// Each probe drains its own ring on its own poll timer: wait until the
+	// other probes' records of the (finished) writer are in too.
+	writevs := func() []probeenv.Record {
+		return sink.Find(func(r probeenv.Record) bool {
+			return r.EventName == "syscall" && r.Attrs["syscall.name"] == "writev"
+		})
+	}
+	closesOf := func() []probeenv.Record {
+		return sink.Find(func(r probeenv.Record) bool { return r.EventName == "fs.close" && r.Attrs["file.path"] == logPath })
+	}
+	require.Eventually(t, func() bool { return len(writevs()) > 0 && len(closesOf()) >= 3 },
+		10*time.Second, 10*time.Millisecond, "syscall probe: the writev; file probe: three closes of willsee.log")
 	opens := sink.Find(func(r probeenv.Record) bool { return r.EventName == "fs.open" && r.Attrs["file.path"] == logPath })
 	assert.Len(t, opens, 3, "file probe: willsee.log opened three times")
-	closes := sink.Find(func(r probeenv.Record) bool { return r.EventName == "fs.close" && r.Attrs["file.path"] == logPath })
+	closes := closesOf()
 	var written int64
 	for _, c := range closes {
 		written += c.Attrs["fs.write.bytes"].(int64)
@@ -87,9 +99,7 @@ func TestProbesTogether(t *testing.T) {
 	// line (10) through the first two opens; the third fd was only dup'd and
 	// closed (0): writes through the dup are not counted (docs/events.md).
 	assert.Equal(t, int64(34+10), written, "file probe: bytes written through the opened fds")
-	assert.NotEmpty(t, sink.Find(func(r probeenv.Record) bool {
-		return r.EventName == "syscall" && r.Attrs["syscall.name"] == "writev"
-	}), "syscall probe: the writev")
+	assert.NotEmpty(t, writevs(), "syscall probe: the writev")
 	for _, r := range sink.Records() {
 		assert.Equal(t, int64(cmd.Process.Pid), r.Attrs["process.pid"])
 	}
